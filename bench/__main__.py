@@ -1,0 +1,42 @@
+"""Run the engine benchmarks: ``python -m bench [--quick] [--only parse|build|roundtrip]``.
+
+Run from the repository root with the engine's requirements installed.
+Prints a header (Python, machine) and one line per figure.
+"""
+
+import argparse
+import sys
+import time
+
+from . import build, roundtrip, webhook_parse
+from .common import Out, header
+
+BENCHES = {"parse": webhook_parse.run, "build": build.run, "roundtrip": roundtrip.run}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny iteration counts: checks the benches run, figures are noisy")
+    parser.add_argument("--only", action="append", choices=sorted(BENCHES), metavar="NAME",
+                        help="run only this bench (parse, build or roundtrip); repeatable")
+    return parser.parse_args(argv)
+
+
+def main(argv=None, stream=None):
+    args = parse_args(argv)
+    out = Out(stream)
+    selected = [name for name in BENCHES if not args.only or name in args.only]
+    started = time.perf_counter()
+    for line in header(args.quick):
+        out(line)
+    for name in selected:
+        out()
+        BENCHES[name](out, quick=args.quick)
+    out()
+    out("done: %s in %.1f s" % (", ".join(selected), time.perf_counter() - started))
+    return out
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

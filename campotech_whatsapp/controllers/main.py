@@ -1,0 +1,36 @@
+import logging
+
+from odoo import http
+from odoo.http import request
+
+from ..cloud.constants import SIGNATURE_HEADER
+from ..cloud.webhook import verify_challenge
+
+_logger = logging.getLogger(__name__)
+
+
+class WhatsAppWebhook(http.Controller):
+    """Meta's webhook endpoint: verify, store, acknowledge. Nothing else.
+
+    Processing happens in a cron woken by the stored log, so Meta gets its
+    200 in milliseconds and no outbound HTTP runs inside this request.
+    """
+
+    @http.route("/whatsapp/webhook", type="http", auth="public", methods=["GET"],
+                csrf=False, save_session=False)
+    def verify(self, **params):
+        challenge = request.env["wa.account"].sudo()._answer_challenge(
+            params.get("hub.mode"), params.get("hub.verify_token"), params.get("hub.challenge"))
+        if challenge is None:
+            _logger.warning("WhatsApp webhook verification refused (403): wrong verify token")
+            return request.make_response("Forbidden", [("Content-Type", "text/plain")], status=403)
+        return request.make_response(challenge, [("Content-Type", "text/plain")], status=200)
+
+    @http.route("/whatsapp/webhook", type="http", auth="public", methods=["POST"],
+                csrf=False, save_session=False)
+    def receive(self, **_params):
+        raw_body = request.httprequest.get_data(cache=False)
+        signature = request.httprequest.headers.get(SIGNATURE_HEADER)
+        status, _log = request.env["wa.webhook.log"].sudo()._receive(raw_body, signature)
+        body = {200: "OK", 403: "Forbidden", 413: "Payload Too Large"}.get(status, "")
+        return request.make_response(body, [("Content-Type", "text/plain")], status=status)

@@ -1,0 +1,7 @@
+from odoo import models
+
+
+
+class ProjectTask(models.Model):
+    _name = "project.task"
+    _inherit = ["project.task", "wa.record.mixin"]

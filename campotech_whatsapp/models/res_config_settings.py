@@ -1,0 +1,97 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..cloud import constants as C
+
+# Settings field -> wa.account field, for the current company's account.
+ACCOUNT_FIELDS = {
+    "wa_account_name": "name",
+    "wa_waba_id": "waba_id",
+    "wa_phone_number_id": "phone_number_id",
+    "wa_display_phone_number": "display_phone_number",
+    "wa_api_version": "api_version",
+    "wa_graph_url": "graph_url",
+    "wa_throughput_mps": "throughput_mps",
+    "wa_webhook_verify_token": "webhook_verify_token",
+}
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    wa_account_id = fields.Many2one("wa.account", compute="_compute_wa_account_id")
+    wa_account_name = fields.Char("WhatsApp Account Name")
+    wa_waba_id = fields.Char("WhatsApp Business Account ID")
+    wa_phone_number_id = fields.Char("Phone Number ID")
+    wa_display_phone_number = fields.Char("Display Phone Number")
+    wa_api_version = fields.Char("Graph API Version")
+    wa_graph_url = fields.Char("Graph URL")
+    wa_throughput_mps = fields.Integer("Messages per Second")
+    wa_webhook_verify_token = fields.Char("Webhook Verify Token")
+    # Write-only: the stored secret never comes back to the browser.
+    wa_access_token = fields.Char("New Access Token")
+    wa_app_secret = fields.Char("New App Secret")
+    wa_access_token_set = fields.Boolean(compute="_compute_wa_account_id")
+    wa_app_secret_set = fields.Boolean(compute="_compute_wa_account_id")
+    wa_webhook_url = fields.Char("Webhook URL", compute="_compute_wa_account_id")
+    wa_log_retention_days = fields.Integer(
+        "Keep Webhook Logs (days)", config_parameter="campotech_whatsapp.webhook_log_retention_days",
+        default=30)
+
+    @api.depends("company_id")
+    def _compute_wa_account_id(self):
+        for settings in self:
+            account = settings.company_id.wa_account_id
+            settings.wa_account_id = account
+            settings.wa_access_token_set = account.access_token_set
+            settings.wa_app_secret_set = account.app_secret_set
+            settings.wa_webhook_url = account.webhook_url or self.env["wa.account"].new({}).webhook_url
+
+    @api.model
+    def get_values(self):
+        values = super().get_values()
+        account = self.env.company.wa_account_id.sudo()
+        defaults = {"wa_account_name": "WhatsApp", "wa_api_version": C.DEFAULT_API_VERSION,
+                    "wa_graph_url": C.GRAPH_URL, "wa_throughput_mps": C.DEFAULT_MPS}
+        for setting, field in ACCOUNT_FIELDS.items():
+            values[setting] = account[field] if account else defaults.get(setting, False)
+        return values
+
+    def set_values(self):
+        super().set_values()
+        account_values = {field: self[setting] for setting, field in ACCOUNT_FIELDS.items()}
+        if self.wa_access_token:
+            account_values["access_token"] = self.wa_access_token
+        if self.wa_app_secret:
+            account_values["app_secret"] = self.wa_app_secret
+        account = self.company_id.wa_account_id.sudo()
+        if account:
+            changed = {k: v for k, v in account_values.items()
+                       if k in ("access_token", "app_secret") or account[k] != v}
+            if changed:
+                account.write(changed)
+        elif self.wa_phone_number_id or self.wa_waba_id or self.wa_access_token:
+            account_values["company_id"] = self.company_id.id
+            if not account_values.get("webhook_verify_token"):
+                account_values.pop("webhook_verify_token")
+            self.env["wa.account"].sudo().create(account_values)
+
+    def _wa_account_or_error(self):
+        account = self.company_id.wa_account_id
+        if not account:
+            raise UserError(_("Save the WhatsApp settings first."))
+        return account
+
+    def action_wa_test_connection(self):
+        self.execute()
+        return self._wa_account_or_error().action_test_connection()
+
+    def action_wa_sync_templates(self):
+        self.execute()
+        return self._wa_account_or_error().action_sync_templates()
+
+    def action_wa_open_account(self):
+        self.execute()
+        account = self._wa_account_or_error()
+        return {"type": "ir.actions.act_window", "res_model": "wa.account",
+                "res_id": account.id, "view_mode": "form"}

@@ -1,0 +1,75 @@
+from odoo import api, fields, models
+
+from ..cloud import phone
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    whatsapp_number = fields.Char(
+        "WhatsApp Number", help="The number to write to on WhatsApp, if not the mobile.")
+    wa_id = fields.Char("WhatsApp ID", copy=False, index=True,
+                        help="The customer's id exactly as Meta last sent it.")
+    wa_user_id = fields.Char("WhatsApp User ID", copy=False, index=True,
+                             help="Meta's business-scoped id, for customers known by username only.")
+    wa_customer_key = fields.Char(
+        compute="_compute_wa_customer_key", store=True, index=True, copy=False,
+        help="Matching key of the WhatsApp number (Argentina 549/54, Mexico 521/52 unified).")
+    whatsapp_opt_out = fields.Boolean(
+        "WhatsApp Opt-out", help="The customer asked not to receive WhatsApp messages.")
+    wa_conversation_ids = fields.One2many("wa.conversation", "partner_id")
+    wa_conversation_count = fields.Integer(compute="_compute_wa_conversation_count")
+
+    @api.depends("wa_id", "whatsapp_number", "mobile", "phone", "wa_user_id")
+    def _compute_wa_customer_key(self):
+        for partner in self:
+            region = partner.country_id.code or "AR"
+            keys = (phone.contact_key(number, region=region) for number in (
+                partner.wa_id, partner.whatsapp_number, partner.mobile, partner.phone) if number)
+            partner.wa_customer_key = next((key for key in keys if key), partner.wa_user_id or False)
+
+    def _compute_wa_conversation_count(self):
+        counts = dict(self.env["wa.conversation"]._read_group(
+            [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]))
+        for partner in self:
+            partner.wa_conversation_count = counts.get(partner, 0)
+
+    @api.onchange("whatsapp_number")
+    def _onchange_whatsapp_number(self):
+        if self.whatsapp_number:
+            try:
+                self.whatsapp_number = phone.normalize(
+                    self.whatsapp_number, self.country_id.code or "AR")
+            except phone.PhoneError:
+                pass  # keep what was typed; the key stays empty until it is fixed
+
+    @api.model
+    def _wa_find_or_create(self, account, wa_id, user_id=None, name=None):
+        """The partner behind a WhatsApp sender, created when none matches."""
+        key = phone.contact_key(wa_id, user_id)
+        company_domain = [("company_id", "in", (False, account.company_id.id))]
+        partner = self.browse()
+        if key:
+            partner = self.sudo().search(
+                company_domain + [("wa_customer_key", "=", key)],
+                order="wa_id desc nulls last, id", limit=1)
+        if partner or not (wa_id or user_id):
+            return partner
+        return self.sudo().create({
+            "name": name or (phone.e164_from_wa_id(wa_id) if wa_id else user_id),
+            "whatsapp_number": phone.e164_from_wa_id(wa_id) if wa_id else False,
+            "wa_id": wa_id or False,
+            "wa_user_id": user_id or False,
+            "company_id": account.company_id.id,
+        })
+
+    def action_open_wa_conversations(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("WhatsApp"),
+            "res_model": "wa.conversation",
+            "view_mode": "list,form",
+            "domain": [("partner_id", "child_of", self.commercial_partner_id.id)],
+            "context": {"default_partner_id": self.id},
+        }

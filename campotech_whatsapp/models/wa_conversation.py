@@ -1,0 +1,153 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..cloud import phone, window
+
+
+class WaConversation(models.Model):
+    _name = "wa.conversation"
+    _description = "WhatsApp Conversation"
+    _order = "last_message_at desc, id desc"
+    _rec_names_search = ["customer_name", "customer_phone", "wa_id", "partner_id"]
+
+    account_id = fields.Many2one("wa.account", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    partner_id = fields.Many2one("res.partner", index=True, ondelete="set null")
+    customer_phone = fields.Char(help="The customer's number in E.164 form.")
+    customer_name = fields.Char()
+    wa_id = fields.Char("WhatsApp ID", index=True, help="The customer's id exactly as Meta sends it.")
+    wa_user_id = fields.Char(
+        "WhatsApp User ID", index=True,
+        help="Meta's business-scoped user id; the only id of customers who use a username.")
+    customer_key = fields.Char(
+        compute="_compute_customer_key", store=True, index=True,
+        help="One key for every form of the customer's number (Argentina 549/54, Mexico 521/52).")
+    status = fields.Selection(
+        [("open", "Open"), ("closed", "Closed"), ("archived", "Archived"), ("spam", "Spam")],
+        default="open", required=True, index=True)
+    user_id = fields.Many2one("res.users", "Assigned Agent", index=True)
+    message_ids = fields.One2many("wa.message", "conversation_id")
+    last_message_at = fields.Datetime(index=True)
+    last_inbound_at = fields.Datetime()
+    last_message_preview = fields.Char()
+    unread_count = fields.Integer(default=0)
+    window_expires_at = fields.Datetime(
+        "Service Window Ends", help="Free-form messages are allowed until then; templates always.")
+    window_open = fields.Boolean(compute="_compute_window_open")
+
+    def init(self):
+        # One open conversation per customer and account; closed ones may pile up.
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS wa_conversation_open_customer_uniq
+                ON wa_conversation (account_id, customer_key) WHERE status = 'open'
+        """)
+
+    @api.depends("wa_id", "wa_user_id", "customer_phone")
+    def _compute_customer_key(self):
+        for conversation in self:
+            conversation.customer_key = phone.contact_key(
+                conversation.wa_id or conversation.customer_phone, conversation.wa_user_id) or False
+
+    def _compute_window_open(self):
+        now = fields.Datetime.now()
+        for conversation in self:
+            conversation.window_open = window.is_window_open(conversation.last_inbound_at, now)
+
+    @api.depends("customer_name", "customer_phone", "partner_id")
+    def _compute_display_name(self):
+        for conversation in self:
+            name = conversation.partner_id.name or conversation.customer_name or conversation.wa_user_id
+            conversation.display_name = " · ".join(
+                part for part in (name, conversation.customer_phone) if part) or str(conversation.id)
+
+    @api.model
+    def _for_inbound(self, account, change, message):
+        """The conversation an inbound message belongs to, created if needed.
+
+        Every form of one customer's number maps to one key, so a customer
+        is never split into two conversations or two partners.
+        """
+        contact = message.contact
+        wa_id = message.wa_id or (contact.wa_id if contact else None)
+        user_id = contact.user_id if contact else None
+        name = contact.profile_name if contact else None
+        key = phone.contact_key(wa_id, user_id)
+        base = [("account_id", "=", account.id), ("customer_key", "=", key)]
+        conversation = (self.search(base + [("status", "in", ("open", "spam"))], limit=1)
+                        or self.search(base + [("status", "=", "closed")], limit=1))
+        if conversation.status == "closed":
+            conversation.status = "open"
+        if not conversation:
+            partner = self.env["res.partner"]._wa_find_or_create(account, wa_id, user_id, name)
+            conversation = self.create({
+                "account_id": account.id,
+                "partner_id": partner.id,
+                "wa_id": wa_id or False,
+                "wa_user_id": user_id or False,
+                "customer_phone": phone.e164_from_wa_id(wa_id) if wa_id else False,
+                "customer_name": name or False,
+            })
+        updates = {}
+        if wa_id and conversation.wa_id != wa_id:
+            updates["wa_id"] = wa_id  # keep the exact id Meta gives
+        if user_id and conversation.wa_user_id != user_id:
+            updates["wa_user_id"] = user_id
+        if name and conversation.customer_name != name:
+            updates["customer_name"] = name
+        if updates:
+            conversation.write(updates)
+        if wa_id and conversation.partner_id and conversation.partner_id.wa_id != wa_id:
+            conversation.partner_id.sudo().wa_id = wa_id
+        return conversation
+
+    def _register_inbound(self, record, message):
+        """Update preview, unread count and the 24 h window for a new inbound message."""
+        self.ensure_one()
+        at = record.message_at
+        values = {"unread_count": self.unread_count + 1}
+        if not self.last_message_at or at >= self.last_message_at:
+            values.update(last_message_at=at,
+                          last_message_preview=(record.body or record.message_type or "")[:120])
+        if not self.last_inbound_at or at > self.last_inbound_at:
+            values.update(last_inbound_at=at,
+                          window_expires_at=window.window_closes_at(at))
+        system = (message.metadata or {}).get("system") or {}
+        new_wa_id = system.get("new_wa_id") if message.type == "system" else None
+        if new_wa_id:
+            # The customer moved to a new number: follow them there.
+            values["wa_id"] = new_wa_id
+            values["customer_phone"] = phone.e164_from_wa_id(new_wa_id)
+            if self.partner_id:
+                self.partner_id.sudo().wa_id = new_wa_id
+        self.write(values)
+
+    def _notify_new_messages(self):
+        """Tell the web clients; only ids travel, the client reads with its own rights."""
+        group = self.env.ref("campotech_whatsapp.group_wa_user")
+        for conversation in self:
+            payload = {"conversation_id": conversation.id, "company_id": conversation.company_id.id,
+                       "unread_count": conversation.unread_count}
+            target = conversation.user_id.partner_id or group
+            target._bus_send("campotech_whatsapp/new_message", payload)
+
+    def action_mark_read(self):
+        self.write({"unread_count": 0})
+
+    def action_close(self):
+        self.write({"status": "closed"})
+
+    def action_reopen(self):
+        for conversation in self:
+            if self.search_count([
+                    ("id", "!=", conversation.id), ("status", "=", "open"),
+                    ("account_id", "=", conversation.account_id.id),
+                    ("customer_key", "=", conversation.customer_key)]):
+                raise UserError(_("This customer already has an open conversation."))
+            conversation.status = "open"
+
+    def action_mark_spam(self):
+        self.write({"status": "spam"})
+
+    def action_archive_conversation(self):
+        self.write({"status": "archived"})
+

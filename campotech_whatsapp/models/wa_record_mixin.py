@@ -1,0 +1,47 @@
+from odoo import fields, models
+
+
+class WaRecordMixin(models.AbstractModel):
+    """WhatsApp on a business record (job, invoice): its customer's
+    conversations and the messages sent from the record itself."""
+
+    _name = "wa.record.mixin"
+    _description = "WhatsApp on a record"
+
+    wa_conversation_count = fields.Integer(compute="_compute_wa_counts")
+    wa_message_count = fields.Integer(compute="_compute_wa_counts")
+
+    def _wa_partner(self):
+        return self.partner_id.commercial_partner_id
+
+    def _compute_wa_counts(self):
+        Conversation = self.env["wa.conversation"]
+        Message = self.env["wa.message"]
+        for record in self:
+            partner = record._wa_partner()
+            record.wa_conversation_count = Conversation.search_count(
+                [("partner_id", "child_of", partner.id)]) if partner else 0
+            record.wa_message_count = Message.search_count(
+                [("res_model", "=", record._name), ("res_id", "=", record.id)]) if record.id else 0
+
+    def action_open_wa_conversations(self):
+        self.ensure_one()
+        partner = self._wa_partner()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("WhatsApp"),
+            "res_model": "wa.conversation",
+            "view_mode": "list,form",
+            "domain": [("partner_id", "child_of", partner.id)] if partner else [("id", "=", False)],
+            "context": {"default_partner_id": self.partner_id.id},
+        }
+
+    def action_open_wa_messages(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("WhatsApp Messages"),
+            "res_model": "wa.message",
+            "view_mode": "list,form",
+            "domain": [("res_model", "=", self._name), ("res_id", "=", self.id)],
+        }

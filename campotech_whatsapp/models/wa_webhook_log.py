@@ -1,0 +1,173 @@
+import logging
+import threading
+
+from odoo import _, api, fields, models
+
+from ..cloud import constants as C, events
+from ..cloud.errors import CloudError
+from ..cloud.retry import RetryPolicy
+
+_logger = logging.getLogger(__name__)
+
+# Meta's own webhook bodies are a few kilobytes; refuse anything absurd
+# before hashing or storing it.
+MAX_BODY_BYTES = 3 * 1024 * 1024
+PROCESS_RETRY = RetryPolicy(base_delay=60, max_delay=3600, max_attempts=6)
+
+
+class WaWebhookLog(models.Model):
+    """Every signed webhook Meta sent, stored before it is processed.
+
+    The controller only verifies and stores; a cron processes the log, so
+    Meta's acknowledgement never waits for our work, and a processing error
+    leaves the raw payload here to be processed again.
+    """
+
+    _name = "wa.webhook.log"
+    _description = "WhatsApp Webhook Log"
+    _order = "id desc"
+    _rec_name = "event_type"
+
+    account_id = fields.Many2one("wa.account", index=True, ondelete="set null")
+    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    event_type = fields.Char(index=True, help="The kinds of events the payload carries.")
+    payload = fields.Text(required=True, help="The raw request body, exactly as Meta sent it.")
+    signature = fields.Char()
+    processed = fields.Boolean(default=False, index=True)
+    processed_at = fields.Datetime()
+    error = fields.Text()
+    attempts = fields.Integer(default=0)
+    next_attempt_at = fields.Datetime(index=True)
+    state = fields.Selection(
+        [("pending", "Pending"), ("done", "Processed"), ("error", "Error")],
+        compute="_compute_state", store=True, index=True)
+
+    @api.depends("processed", "error")
+    def _compute_state(self):
+        for log in self:
+            log.state = "done" if log.processed else ("error" if log.error else "pending")
+
+    # --- receiving (inside Meta's request: no outbound HTTP here) ------------
+
+    @api.model
+    def _receive(self, raw_body, signature_header):
+        """Check a webhook POST and store it; returns (http_status, log).
+
+        A request whose signature no account's app secret verifies is refused
+        and nothing of it is stored.
+        """
+        if len(raw_body) > MAX_BODY_BYTES:
+            _logger.warning("WhatsApp webhook refused: body of %s bytes", len(raw_body))
+            return 413, self.browse()
+        ids = events.routing_ids(raw_body)
+        accounts = self.env["wa.account"]._for_webhook(ids.phone_number_ids, ids.waba_ids)
+        account = next((a for a in accounts if a._signed(raw_body, signature_header)), None)
+        if account is None:
+            _logger.warning(
+                "WhatsApp webhook refused (403): %s signature for phone_number_id %s",
+                "missing" if not signature_header else "bad", ",".join(ids.phone_number_ids) or "-")
+            return 403, self.browse()
+        values = {
+            "payload": raw_body.decode("utf-8", "replace"),
+            "signature": signature_header,
+            "event_type": ",".join(ids.event_types) or "unknown",
+            "account_id": account.id,
+        }
+        if not account._owns(ids):
+            # Same Meta app, but a number no account here is set up for.
+            values["error"] = _("Unknown phone_number_id %s: no WhatsApp account is set up for it.",
+                                ", ".join(ids.phone_number_ids) or "-")
+        log = self.create(values)
+        if not values.get("error"):
+            self.env.ref("campotech_whatsapp.ir_cron_wa_webhook_process")._trigger()
+        return 200, log
+
+    # --- processing (cron) ----------------------------------------------------
+
+    @api.model
+    def _cron_process(self, limit=100):
+        domain = self._due_domain()
+        logs = self.search(domain, order="id", limit=limit)
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        for log in logs:
+            log._process_safely()
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        remaining = self.search_count(self._due_domain())
+        self.env["ir.cron"]._notify_progress(done=len(logs), remaining=remaining)
+
+    @api.model
+    def _due_domain(self):
+        """Logs to process now: new ones, and failed ones whose retry time came.
+
+        A log with an error and no retry time (attempts exhausted, or a number
+        no account is set up for) waits for a person to process it again.
+        """
+        return [("processed", "=", False), ("account_id", "!=", False),
+                "|", ("error", "=", False), ("next_attempt_at", "<=", fields.Datetime.now())]
+
+    def _process_safely(self):
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._process()
+        except Exception as error:  # pylint: disable=broad-except
+            # Whatever went wrong (bad payload, our own bug), the raw payload
+            # stays here with the error, to be processed again.
+            _logger.warning("WhatsApp webhook log %s failed: %s", self.id, error,
+                            exc_info=not isinstance(error, CloudError))
+            self._process_failed(error)
+
+    def _process_failed(self, error):
+        # A body that is not a webhook will not improve by waiting; anything
+        # else (a lock, a bug fixed by an update) is worth a few more tries.
+        attempts = self.attempts + 1
+        retry = (not isinstance(error, events.WebhookPayloadError)
+                 and attempts < PROCESS_RETRY.max_attempts)
+        self.write({
+            "attempts": attempts,
+            "error": "%s: %s" % (type(error).__name__, error),
+            "next_attempt_at": fields.Datetime.add(
+                fields.Datetime.now(), seconds=PROCESS_RETRY.delay(attempts)) if retry else False,
+        })
+
+    def _process(self):
+        self.ensure_one()
+        batch = events.parse_webhook(self.payload.encode("utf-8"))
+        notes = []
+        touched = self.env["wa.conversation"]
+        for change in batch.changes:
+            account = self.account_id._for_change(change)
+            if not account:
+                notes.append(_("Skipped a change for unknown phone_number_id %s.", change.phone_number_id))
+                continue
+            for message in change.messages:
+                touched |= self.env["wa.message"]._receive_inbound(account, change, message)
+            for status in change.statuses:
+                if not self.env["wa.message"]._receive_status(account, status):
+                    notes.append(_("Status %(status)s for unknown message %(wamid)s.",
+                                   status=status.status, wamid=status.id))
+            if change.template_update:
+                self.env["wa.template"]._apply_status_update(account, change.template_update)
+            if change.field not in (C.FIELD_MESSAGES, C.FIELD_TEMPLATE_STATUS):
+                notes.append(_("Ignored webhook field %s.", change.field))
+        self.write({
+            "processed": True,
+            "processed_at": fields.Datetime.now(),
+            "error": "\n".join(notes) or False,
+        })
+        touched._notify_new_messages()
+
+    def action_reprocess(self):
+        self.write({"processed": False, "attempts": 0, "next_attempt_at": False, "error": False})
+        for log in self.filtered("account_id"):
+            log._process_safely()
+
+    @api.model
+    def _cron_purge(self):
+        days = int(self.env["ir.config_parameter"].sudo().get_param(
+            "campotech_whatsapp.webhook_log_retention_days", 30))
+        if days <= 0:
+            return
+        limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
+        self.search([("processed", "=", True), ("create_date", "<", limit)]).unlink()

@@ -1,0 +1,5 @@
+from . import test_webhook_controller
+from . import test_inbound_processing
+from . import test_media_download
+from . import test_security
+from . import test_account

@@ -1,0 +1,93 @@
+import json
+
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import SECRET_A, TOKEN_A, WhatsAppMixin
+
+
+@tagged("post_install", "-at_install")
+class TestSecurity(WhatsAppMixin, HttpCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agent_b = new_test_user(
+            cls.env, "agent_b", groups="campotech_whatsapp.group_wa_user",
+            company_id=cls.company_b.id, company_ids=[(6, 0, cls.company_b.ids)])
+        cls.manager_b = new_test_user(
+            cls.env, "manager_b", groups="campotech_whatsapp.group_wa_manager",
+            company_id=cls.company_b.id, company_ids=[(6, 0, cls.company_b.ids)])
+        cls.manager_a = new_test_user(
+            cls.env, "manager_a", groups="campotech_whatsapp.group_wa_manager",
+            company_id=cls.company_a.id, company_ids=[(6, 0, cls.company_a.ids)])
+
+    def company_a_data(self):
+        log = self.receive(self.inbound_payload(self.account_a, {"type": "text", "text": "Hola"}))
+        self.env["wa.template"].create({"account_id": self.account_a.id, "name": "turno"})
+        self.env["wa.outbound.queue"].create({"account_id": self.account_a.id, "phone": "5491155556666"})
+        return log
+
+    def test_company_b_sees_nothing_of_company_a(self):
+        self.company_a_data()
+        models = ("wa.conversation", "wa.message", "wa.template", "wa.outbound.queue", "wa.account")
+        for model in models:
+            self.assertTrue(self.env[model].search([("company_id", "=", self.company_a.id)]))
+            for user in (self.agent_b, self.manager_b):
+                self.assertFalse(
+                    self.env(user=user)[model].search([("company_id", "=", self.company_a.id)]),
+                    "%s sees %s of company A" % (user.login, model))
+        conversation_a = self.conversations(self.account_a)
+        with self.assertRaises(AccessError):
+            conversation_a.with_user(self.agent_b).read(["customer_phone"])
+        with self.assertRaises(AccessError):
+            conversation_a.with_user(self.agent_b).write({"status": "spam"})
+        self.assertFalse(self.env(user=self.manager_b)["wa.webhook.log"].search([]))
+        self.assertTrue(self.env(user=self.manager_a)["wa.webhook.log"].search([]))
+
+    def test_agents_cannot_read_webhook_logs(self):
+        self.company_a_data()
+        agent_a = new_test_user(self.env, "agent_a", groups="campotech_whatsapp.group_wa_user")
+        with self.assertRaises(AccessError):
+            self.env(user=agent_a)["wa.webhook.log"].search([])
+
+    def test_secrets_are_stored_encrypted_and_never_read_back(self):
+        self.env.cr.execute(
+            "SELECT access_token_encrypted, app_secret_encrypted FROM wa_account WHERE id = %s",
+            [self.account_a.id])
+        token_column, secret_column = self.env.cr.fetchone()
+        self.assertNotIn(TOKEN_A, token_column)
+        self.assertNotIn(SECRET_A, secret_column)
+        self.assertEqual(self.account_a._secret("access_token"), TOKEN_A)
+        admin_view = self.account_a.read(["access_token", "app_secret", "access_token_set"])[0]
+        self.assertTrue(admin_view["access_token_set"])
+        self.assertNotIn(TOKEN_A, json.dumps(admin_view))
+        exported = self.account_a.export_data(["access_token", "app_secret"])["datas"]
+        self.assertNotIn(TOKEN_A, json.dumps(exported))
+        self.assertNotIn(SECRET_A, json.dumps(exported))
+
+    def test_non_administrators_cannot_touch_the_secret_columns(self):
+        account = self.account_a.with_user(self.manager_a)
+        for field in ("access_token_encrypted", "app_secret_encrypted", "access_token"):
+            with self.assertRaises(AccessError):
+                account.read([field])
+        self.assertNotIn("access_token_encrypted", account.fields_get())
+
+    def test_json_rpc_read_as_administrator_returns_no_secret(self):
+        self.authenticate("admin", "admin")
+        response = self.url_open("/web/dataset/call_kw/wa.account/read", data=json.dumps({
+            "jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+                "model": "wa.account", "method": "read", "args": [[self.account_a.id]],
+                "kwargs": {}}}), headers={"Content-Type": "application/json"})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('"result"', response.text)
+        self.assertNotIn(TOKEN_A, response.text)
+        self.assertNotIn(SECRET_A, response.text)
+
+    def test_setting_a_new_secret_replaces_it_and_the_mask_changes_nothing(self):
+        self.account_a.write({"access_token": self.account_a.access_token})  # the mask
+        self.assertEqual(self.account_a._secret("access_token"), TOKEN_A)
+        self.account_a.write({"access_token": "EAAG-rotated"})
+        self.assertEqual(self.account_a._secret("access_token"), "EAAG-rotated")
+        self.account_a.write({"access_token": False})
+        self.assertFalse(self.account_a.access_token_set)

@@ -1,0 +1,154 @@
+"""tools/odoo_tests.py: how it reads an Odoo 18 test log, and how it behaves unconfigured."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("odoo_tests", ROOT / "tools" / "odoo_tests.py")
+ot = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = ot  # dataclasses look their module up by name
+_spec.loader.exec_module(ot)
+
+DB = "campotech_test_1"
+PREFIX = "2026-11-25 12:52:31,194 17288"
+
+
+def line(level, logger, msg, db=DB):
+    return f"{PREFIX} {level} {db} {logger}: {msg} "
+
+
+LOADED = line("INFO", "odoo.modules.loading", "Loading module campotech_whatsapp (45/51)")
+STARTS = [line("INFO", "odoo.addons.campotech_whatsapp.tests.test_a", f"Starting TestA.test_{i} ...") for i in range(3)]
+
+
+def summary(failed, errors, run, level="INFO"):
+    return line(level, "odoo.tests.result",
+                f"{failed} failed, {errors} error(s) of {run} tests when loading database '{DB}'")
+
+
+def test_clean_run_passes_and_counts_tests():
+    verdict = ot.judge([LOADED, *STARTS, summary(0, 0, 3)], returncode=0)
+    assert verdict.ok, verdict.reasons()
+    assert (verdict.passed, verdict.failed, verdict.errors) == (3, 0, 0)
+    assert len(verdict.started) == 3
+
+
+def test_failures_and_errors_fail_the_run_and_name_the_tests():
+    log = [
+        LOADED, *STARTS,
+        line("ERROR", "odoo.addons.campotech_whatsapp.tests.test_a", "FAIL: TestA.test_1"),
+        "Traceback (most recent call last):",
+        "AssertionError: 1 != 2",
+        line("ERROR", "odoo.addons.campotech_whatsapp.tests.test_a", "ERROR: TestA.test_2"),
+        line("ERROR", "odoo.modules.loading", "Module campotech_whatsapp: 1 failures, 1 errors of 3 tests"),
+        summary(1, 1, 3, level="ERROR"),
+    ]
+    verdict = ot.judge(log, returncode=1)
+    assert not verdict.ok
+    assert verdict.problems == ["FAIL: TestA.test_1", "ERROR: TestA.test_2"]
+    assert (verdict.passed, verdict.failed, verdict.errors) == (1, 1, 1)
+    assert verdict.other_error_lines == []
+    assert "1 failed, 1 error(s) of 3 tests" in "; ".join(verdict.reasons())
+
+
+def test_zero_tests_is_a_failure_even_with_exit_zero():
+    verdict = ot.judge([LOADED, summary(0, 0, 0, level="WARNING")], returncode=0)
+    assert not verdict.ok
+    assert any("0 tests ran" in r for r in verdict.reasons())
+
+
+def test_error_log_line_fails_a_run_whose_tests_passed():
+    log = [LOADED, *STARTS, line("ERROR", "odoo.addons.campotech_whatsapp.models.wa_message", "send crashed"),
+           summary(0, 0, 3)]
+    verdict = ot.judge(log, returncode=0)
+    assert not verdict.ok
+    assert len(verdict.other_error_lines) == 1 and "send crashed" in verdict.other_error_lines[0]
+
+
+def test_critical_install_failure_without_summary_fails():
+    log = [LOADED,
+           line("ERROR", "odoo.modules.registry", "Failed to load registry"),
+           line("CRITICAL", "odoo.service.server", f"Failed to initialize database `{DB}`."),
+           "Traceback (most recent call last):",
+           "FileNotFoundError: File not found: campotech_whatsapp/views/x.xml"]
+    verdict = ot.judge(log, returncode=255)
+    reasons = "; ".join(verdict.reasons())
+    assert "exited with code 255" in reasons
+    assert "no test result summary" in reasons
+    assert len(verdict.other_error_lines) == 2
+
+
+def test_module_missing_from_addons_path_is_named():
+    log = [line("WARNING", "odoo.modules.loading", "invalid module names, ignored: campotech_whatsapp"),
+           summary(0, 0, 0, level="WARNING")]
+    verdict = ot.judge(log, returncode=0)
+    assert any("did not find module(s) campotech_whatsapp" in r for r in verdict.reasons())
+
+
+def test_skipped_tests_are_not_counted_as_passed():
+    log = [LOADED, *STARTS,
+           line("INFO", "odoo.addons.campotech_whatsapp.tests.test_a", "skipped TestA.test_2 : needs chrome"),
+           summary(0, 0, 3)]
+    verdict = ot.judge(log, returncode=0)
+    assert verdict.ok and verdict.skipped == 1 and verdict.passed == 2
+
+
+def test_timeout_fails():
+    verdict = ot.judge([LOADED, *STARTS], returncode=-15, timed_out=True)
+    assert any("killed" in r for r in verdict.reasons())
+
+
+def test_condensed_output_keeps_problems_and_drops_chatter():
+    state = {}
+    shown = [ot.condensed(raw, state) for raw in [
+        line("INFO", "odoo.modules.registry", "some chatter"),
+        "continuation of chatter",
+        STARTS[0],
+        line("ERROR", "odoo.addons.campotech_whatsapp.tests.test_a", "FAIL: TestA.test_0"),
+        "Traceback (most recent call last):",
+        summary(0, 0, 3),
+    ]]
+    assert shown[0] is None and shown[1] is None
+    assert shown[2] == "    . TestA.test_0"
+    assert shown[3].startswith("  ERROR ") and shown[4] == "Traceback (most recent call last):"
+    assert "0 failed, 0 error(s) of 3 tests" in shown[5]
+
+
+def _run(env_extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPOTECH_")}
+    env.update(env_extra)
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "odoo_tests.py")], env=env,
+                          capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
+
+
+def test_unconfigured_skips_with_one_line_and_exit_zero():
+    proc = _run({})
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == ot.SKIP_LINE
+
+
+@pytest.mark.parametrize("env_extra, fragment", [
+    ({"CAMPOTECH_ODOO_BIN": "/nonexistent/odoo-bin"}, "CAMPOTECH_ODOO_BIN=/nonexistent/odoo-bin is not a file"),
+    ({"CAMPOTECH_ODOO_BIN": __file__, "CAMPOTECH_ODOO_CONFIG": "/nonexistent.conf"}, "is not a file"),
+    ({"CAMPOTECH_ODOO_BIN": __file__, "CAMPOTECH_ODOO_PYTHON": "/nonexistent/python"}, "not an executable"),
+])
+def test_configured_but_broken_fails_loudly(env_extra, fragment):
+    proc = _run(env_extra)
+    assert proc.returncode == 1
+    assert fragment in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "odoo tests: 0 passed, 0 failed"
+
+
+def test_addons_path_takes_odoo_layouts_extra_dirs_and_the_repo(tmp_path):
+    (tmp_path / "addons").mkdir()
+    (tmp_path / "odoo" / "addons").mkdir(parents=True)
+    odoo_bin = tmp_path / "odoo-bin"
+    odoo_bin.write_text("")
+    paths = ot.addons_path(odoo_bin, " /extra/one, ,/extra/two")
+    assert paths == [str(tmp_path / "addons"), str(tmp_path / "odoo" / "addons"),
+                     "/extra/one", "/extra/two", str(ROOT)]
