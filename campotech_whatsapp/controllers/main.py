@@ -4,7 +4,6 @@ from odoo import http
 from odoo.http import request
 
 from ..cloud.constants import SIGNATURE_HEADER
-from ..cloud.webhook import verify_challenge
 
 _logger = logging.getLogger(__name__)
 

@@ -58,7 +58,7 @@ class ResConfigSettings(models.TransientModel):
         return values
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         account_values = {field: self[setting] for setting, field in ACCOUNT_FIELDS.items()}
         if self.wa_access_token:
             account_values["access_token"] = self.wa_access_token
@@ -75,6 +75,7 @@ class ResConfigSettings(models.TransientModel):
             if not account_values.get("webhook_verify_token"):
                 account_values.pop("webhook_verify_token")
             self.env["wa.account"].sudo().create(account_values)
+        return result
 
     def _wa_account_or_error(self):
         account = self.company_id.wa_account_id

@@ -36,12 +36,14 @@ class ResPartner(models.Model):
 
     @api.onchange("whatsapp_number")
     def _onchange_whatsapp_number(self):
-        if self.whatsapp_number:
-            try:
-                self.whatsapp_number = phone.normalize(
-                    self.whatsapp_number, self.country_id.code or "AR")
-            except phone.PhoneError:
-                pass  # keep what was typed; the key stays empty until it is fixed
+        if not self.whatsapp_number:
+            return None
+        try:
+            self.whatsapp_number = phone.normalize(self.whatsapp_number, self.country_id.code or "AR")
+        except phone.PhoneError as error:
+            # Keep what was typed, and say why it cannot be used yet.
+            return {"warning": {"title": self.env._("WhatsApp number"), "message": str(error)}}
+        return None
 
     @api.model
     def _wa_find_or_create(self, account, wa_id, user_id=None, name=None):

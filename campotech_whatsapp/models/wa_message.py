@@ -55,11 +55,11 @@ class WaMessage(models.Model):
     state_date = fields.Datetime()
     error_code = fields.Integer()
     error_message = fields.Text()
-    reply_to_id = fields.Many2one("wa.message", "Reply To", ondelete="set null")
+    reply_to_id = fields.Many2one("wa.message", ondelete="set null")
     res_model = fields.Char("Related Model", index=True)
     res_id = fields.Many2oneReference("Related Record", model_field="res_model", index=True)
     metadata = fields.Json()
-    metadata_text = fields.Text("Details", compute="_compute_metadata_text")
+    metadata_text = fields.Text(string="Details", compute="_compute_metadata_text")
     message_at = fields.Datetime("Time", default=fields.Datetime.now, index=True,
                                  help="When the customer sent it, or when we sent it.")
 
