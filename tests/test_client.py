@@ -473,3 +473,14 @@ def test_get_phone_number_asks_for_the_connection_test_fields(client, mocked):
         "fields": "display_phone_number,verified_name,quality_rating,"
                   "code_verification_status,throughput"})])
     assert client.get_phone_number()["verified_name"] == "Campotech"
+
+
+@responses.activate
+def test_get_media_without_a_url_is_worth_asking_again():
+    responses.add(responses.GET, "https://graph.facebook.com/v24.0/MEDIA9",
+                  json={"id": "MEDIA9", "mime_type": "image/jpeg"})
+    client = CloudClient("EAAG-secret", phone_number_id="PN1")
+    with pytest.raises(TransportError) as caught:
+        client.get_media("MEDIA9")
+    assert caught.value.retryable
+    assert caught.value.as_dict()["retry_after"] is None

@@ -22,7 +22,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 
 from . import constants as C
-from .errors import CloudApiError, ErrorClass, PayloadError, TransportError, redact
+from .errors import (  # noqa: F401 - MediaIntegrityError is raised here and re-exported
+    CloudApiError, ErrorClass, MediaIntegrityError, PayloadError, TransportError, redact)
 
 _logger = logging.getLogger(__name__)
 
@@ -38,18 +39,6 @@ PHONE_NUMBER_FIELDS = (
     "display_phone_number", "verified_name", "quality_rating",
     "code_verification_status", "throughput",
 )
-
-
-class MediaIntegrityError(CloudApiError):
-    """Downloaded media does not match the hash (or size) Meta announced.
-
-    Retryable: the usual cause is a truncated download, and a fresh media URL
-    gives the whole file.
-    """
-
-    def __init__(self, message, media_id=None):
-        super().__init__(message, error_class=ErrorClass.RETRYABLE)
-        self.media_id = media_id
 
 
 @dataclasses.dataclass(frozen=True)
@@ -239,7 +228,7 @@ class CloudClient:
         data, status = self._call("GET", str(media_id))
         if not data.get("url"):
             raise TransportError("get_media: Meta answered HTTP %s without a download url" % status,
-                                 http_status=status)
+                                 http_status=status, error_class=ErrorClass.RETRYABLE)
         return MediaInfo(
             id=str(data.get("id") or media_id), url=data["url"], mime_type=data.get("mime_type"),
             sha256=data.get("sha256"), file_size=_int_or_none(data.get("file_size")))

@@ -77,8 +77,9 @@ INBOUND_MESSAGE_TYPES = (
 )
 
 # Delivery statuses, by how far a message has come. A status never moves a
-# message backwards (a late "delivered" does not undo "read"); "failed" is
-# final except over "pending".
+# message backwards (a late "delivered" does not undo "read"); "failed"
+# replaces only the statuses in STATUS_FAILED_OVERWRITES, and nothing
+# replaces "failed" (events.status_advances).
 STATUS_RANK = {
     "pending": 0,
     "sent": 1,

@@ -111,16 +111,33 @@ class CloudApiError(CloudError):
             "details": self.details,
             "fbtrace_id": self.fbtrace_id,
             "http_status": self.http_status,
+            "retry_after": self.retry_after,
             "error_class": self.error_class.value,
         }
 
 
 class TransportError(CloudApiError):
-    """No usable HTTP answer: timeout, connection refused, broken body."""
+    """No usable HTTP answer: timeout, connection refused, broken body.
 
-    def __init__(self, message, http_status=None):
+    By default classified from the HTTP status alone; a caller that knows
+    better (a garbled answer to a GET is safe to ask again) passes error_class.
+    """
+
+    def __init__(self, message, http_status=None, error_class=None):
         super().__init__(message, http_status=http_status,
-                         error_class=classify(None, http_status))
+                         error_class=error_class or classify(None, http_status))
+
+
+class MediaIntegrityError(CloudApiError):
+    """Downloaded media does not match the hash (or size) Meta announced.
+
+    Retryable: the usual cause is a truncated download, and a fresh media URL
+    gives the whole file.
+    """
+
+    def __init__(self, message, media_id=None):
+        super().__init__(message, error_class=ErrorClass.RETRYABLE)
+        self.media_id = media_id
 
 
 def redact(text, secrets):

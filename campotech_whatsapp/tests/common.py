@@ -36,19 +36,17 @@ class WhatsAppMixin:
         cls.addClassCleanup(cls.simulator.stop)
         cls.company_a = cls.env.company
         cls.company_b = cls.env["res.company"].create({"name": "CampoTech Córdoba"})
-        cls.account_a = cls.env["wa.account"].create({
-            "name": "Buenos Aires", "company_id": cls.company_a.id,
-            "phone_number_id": "1001", "waba_id": "2001",
+        cls.account_a = cls._account("Buenos Aires", cls.company_a, "1", TOKEN_A, SECRET_A)
+        cls.account_b = cls._account("Córdoba", cls.company_b, "2", TOKEN_B, SECRET_B)
+
+    @classmethod
+    def _account(cls, name, company, suffix, token, secret):
+        return cls.env["wa.account"].create({
+            "name": name, "company_id": company.id,
+            "phone_number_id": "100" + suffix, "waba_id": "200" + suffix,
             "graph_url": cls.simulator.graph_url,
-            "access_token": TOKEN_A, "app_secret": SECRET_A,
-            "webhook_verify_token": "verify-a",
-        })
-        cls.account_b = cls.env["wa.account"].create({
-            "name": "Córdoba", "company_id": cls.company_b.id,
-            "phone_number_id": "1002", "waba_id": "2002",
-            "graph_url": cls.simulator.graph_url,
-            "access_token": TOKEN_B, "app_secret": SECRET_B,
-            "webhook_verify_token": "verify-b",
+            "access_token": token, "app_secret": secret,
+            "webhook_verify_token": "verify-" + "ab"[int(suffix) - 1],
         })
 
     def setUp(self):

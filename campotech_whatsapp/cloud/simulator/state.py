@@ -10,7 +10,7 @@ import secrets
 import threading
 import time
 
-from .. import constants as C
+from .. import constants as C, phone
 from .payloads import new_numeric_id
 
 
@@ -79,13 +79,9 @@ def seed_templates():
 
 
 def canonical_key(number):
-    """Match 549…/54… and 521…/52… as one customer, as Meta does for windows."""
-    digits = str(number or "")
-    if digits.startswith("549") and len(digits) == 13:
-        return "54" + digits[3:]
-    if digits.startswith("521") and len(digits) == 13:
-        return "52" + digits[3:]
-    return digits
+    """One key for a customer's 549…/54… and 521…/52… forms, as Meta keys its
+    windows; a business-scoped user id stands for itself."""
+    return phone.contact_key(number) or str(number or "")
 
 
 def wa_id_for(recipient):
