@@ -19,7 +19,7 @@ ACCOUNT_FIELDS = {
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    wa_account_id = fields.Many2one("wa.account", compute="_compute_wa_account_id")
+    wa_account_id = fields.Many2one("wa.account", "WhatsApp Account", compute="_compute_wa_account_id")
     wa_account_name = fields.Char("WhatsApp Account Name")
     wa_waba_id = fields.Char("WhatsApp Business Account ID")
     wa_phone_number_id = fields.Char("Phone Number ID")
@@ -31,8 +31,8 @@ class ResConfigSettings(models.TransientModel):
     # Write-only: the stored secret never comes back to the browser.
     wa_access_token = fields.Char("New Access Token")
     wa_app_secret = fields.Char("New App Secret")
-    wa_access_token_set = fields.Boolean(compute="_compute_wa_account_id")
-    wa_app_secret_set = fields.Boolean(compute="_compute_wa_account_id")
+    wa_access_token_set = fields.Boolean("Access Token Stored", compute="_compute_wa_account_id")
+    wa_app_secret_set = fields.Boolean("App Secret Stored", compute="_compute_wa_account_id")
     wa_webhook_url = fields.Char("Webhook URL", compute="_compute_wa_account_id")
     wa_log_retention_days = fields.Integer(
         "Keep Webhook Logs (days)", config_parameter="campotech_whatsapp.webhook_log_retention_days",

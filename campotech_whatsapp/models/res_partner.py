@@ -13,12 +13,14 @@ class ResPartner(models.Model):
     wa_user_id = fields.Char("WhatsApp User ID", copy=False, index=True,
                              help="Meta's business-scoped id, for customers known by username only.")
     wa_customer_key = fields.Char(
+        "WhatsApp Matching Key",
         compute="_compute_wa_customer_key", store=True, index=True, copy=False,
         help="Matching key of the WhatsApp number (Argentina 549/54, Mexico 521/52 unified).")
     whatsapp_opt_out = fields.Boolean(
         "WhatsApp Opt-out", help="The customer asked not to receive WhatsApp messages.")
-    wa_conversation_ids = fields.One2many("wa.conversation", "partner_id")
-    wa_conversation_count = fields.Integer(compute="_compute_wa_conversation_count")
+    wa_conversation_ids = fields.One2many("wa.conversation", "partner_id", "WhatsApp Conversations")
+    wa_conversation_count = fields.Integer(
+        "WhatsApp Conversation Count", compute="_compute_wa_conversation_count")
 
     @api.depends("wa_id", "whatsapp_number", "mobile", "phone", "wa_user_id")
     def _compute_wa_customer_key(self):

@@ -56,8 +56,8 @@ class WaAccount(models.Model):
         groups="base.group_system", help="Meta app secret, used to check webhook signatures.")
     # Computed apart from the masks: a write to a mask protects the fields of
     # its compute method, and these must follow the new ciphertext at once.
-    access_token_set = fields.Boolean(compute="_compute_secrets_set")
-    app_secret_set = fields.Boolean(compute="_compute_secrets_set")
+    access_token_set = fields.Boolean("Access Token Stored", compute="_compute_secrets_set")
+    app_secret_set = fields.Boolean("App Secret Stored", compute="_compute_secrets_set")
 
     conversation_ids = fields.One2many("wa.conversation", "account_id")
     template_ids = fields.One2many("wa.template", "account_id")

@@ -8,8 +8,8 @@ class WaRecordMixin(models.AbstractModel):
     _name = "wa.record.mixin"
     _description = "WhatsApp on a record"
 
-    wa_conversation_count = fields.Integer(compute="_compute_wa_counts")
-    wa_message_count = fields.Integer(compute="_compute_wa_counts")
+    wa_conversation_count = fields.Integer("WhatsApp Conversation Count", compute="_compute_wa_counts")
+    wa_message_count = fields.Integer("WhatsApp Message Count", compute="_compute_wa_counts")
 
     def _wa_partner(self):
         return self.partner_id.commercial_partner_id
