@@ -247,6 +247,7 @@ def test_invalid_wa_ids(value):
 
 @pytest.mark.parametrize("typed", [
     "5491155556666", "+54 9 11 5555-6666", "011 15 5555-6666", "11 5555-6666", "541155556666",
+    "1155556666",
 ])
 def test_contact_key_finds_one_argentine_customer_in_every_form(typed):
     assert phone.contact_key(typed) == "541155556666"
@@ -263,3 +264,8 @@ def test_e164_from_wa_id_keeps_the_argentine_mobile_nine():
     assert phone.e164_from_wa_id("5215512345678").startswith("+52")
     with pytest.raises(phone.PhoneError):
         phone.e164_from_wa_id("AR.123")
+
+
+def test_contact_key_reads_a_bare_national_number_in_its_region():
+    assert phone.contact_key("5512345678", region="MX") == phone.contact_key("5215512345678")
+    assert phone.contact_key("3515550000") == phone.contact_key("5493515550000")

@@ -129,12 +129,15 @@ def e164_from_wa_id(wa_id):
 def contact_key(number=None, user_id=None, region="AR"):
     """The key a customer is found by, whatever form their number was typed in.
 
-    The canonical key of the number when it can be read (national forms like
-    ``011 15 …`` are normalised for ``region`` first), else Meta's
-    business-scoped user id (customers known only by a username), else None.
+    The number is read as people type it first (``011 15 …``, a bare national
+    ``11 5555-6666``, a wa_id) for ``region``, so a national number never
+    passes for an international one; the canonical key of the raw digits is
+    the fallback for ids Meta sends that no region reads. Without a readable
+    number, Meta's business-scoped user id (customers known only by a
+    username) is the key; else None.
     """
     if number:
-        for read in (canonical_key, lambda value: canonical_key(normalize(value, region))):
+        for read in (lambda value: canonical_key(normalize(value, region)), canonical_key):
             try:
                 return read(number)
             except PhoneError:

@@ -28,7 +28,9 @@ class WhatsAppWebhook(http.Controller):
     @http.route("/whatsapp/webhook", type="http", auth="public", methods=["POST"],
                 csrf=False, save_session=False)
     def receive(self, **_params):
-        raw_body = request.httprequest.get_data(cache=False)
+        # Cached: if Odoo replays the request after a serialization failure,
+        # the body must still be there.
+        raw_body = request.httprequest.get_data()
         signature = request.httprequest.headers.get(SIGNATURE_HEADER)
         status, _log = request.env["wa.webhook.log"].sudo()._receive(raw_body, signature)
         body = {200: "OK", 403: "Forbidden", 413: "Payload Too Large"}.get(status, "")

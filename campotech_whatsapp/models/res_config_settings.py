@@ -28,9 +28,14 @@ class ResConfigSettings(models.TransientModel):
     wa_graph_url = fields.Char("Graph URL")
     wa_throughput_mps = fields.Integer("Messages per Second")
     wa_webhook_verify_token = fields.Char("Webhook Verify Token")
-    # Write-only: the stored secret never comes back to the browser.
-    wa_access_token = fields.Char("New Access Token")
-    wa_app_secret = fields.Char("New App Secret")
+    # Write-only: what is typed is encrypted at once and only the ciphertext
+    # waits in this transient record for set_values; nothing reads it back.
+    wa_access_token = fields.Char(
+        "New Access Token", compute="_compute_wa_new_secrets", inverse="_inverse_wa_access_token")
+    wa_app_secret = fields.Char(
+        "New App Secret", compute="_compute_wa_new_secrets", inverse="_inverse_wa_app_secret")
+    wa_access_token_encrypted = fields.Char(groups="base.group_system")
+    wa_app_secret_encrypted = fields.Char(groups="base.group_system")
     wa_access_token_set = fields.Boolean("Access Token Stored", compute="_compute_wa_account_id")
     wa_app_secret_set = fields.Boolean("App Secret Stored", compute="_compute_wa_account_id")
     wa_webhook_url = fields.Char("Webhook URL", compute="_compute_wa_account_id")
@@ -47,6 +52,23 @@ class ResConfigSettings(models.TransientModel):
             settings.wa_app_secret_set = account.app_secret_set
             settings.wa_webhook_url = account.webhook_url or self.env["wa.account"].new({}).webhook_url
 
+    def _compute_wa_new_secrets(self):
+        self.wa_access_token = False
+        self.wa_app_secret = False
+
+    def _inverse_wa_access_token(self):
+        self._wa_encrypt_new_secret("wa_access_token")
+
+    def _inverse_wa_app_secret(self):
+        self._wa_encrypt_new_secret("wa_app_secret")
+
+    def _wa_encrypt_new_secret(self, name):
+        cipher = self.env["wa.account"]._cipher()
+        for settings in self:
+            value = (settings[name] or "").strip()
+            settings[name + "_encrypted"] = cipher.encrypt(value) if value else False
+        self.invalidate_recordset([name])
+
     @api.model
     def get_values(self):
         values = super().get_values()
@@ -59,22 +81,21 @@ class ResConfigSettings(models.TransientModel):
 
     def set_values(self):
         result = super().set_values()
-        account_values = {field: self[setting] for setting, field in ACCOUNT_FIELDS.items()}
-        if self.wa_access_token:
-            account_values["access_token"] = self.wa_access_token
-        if self.wa_app_secret:
-            account_values["app_secret"] = self.wa_app_secret
+        account_values = {field: self[setting] for setting, field in ACCOUNT_FIELDS.items()
+                          if self[setting] or field != "webhook_verify_token"}
+        for secret in ("access_token", "app_secret"):
+            if self["wa_%s_encrypted" % secret]:  # already ciphertext: copied as is
+                account_values[secret + "_encrypted"] = self["wa_%s_encrypted" % secret]
         account = self.company_id.wa_account_id.sudo()
         if account:
-            changed = {k: v for k, v in account_values.items()
-                       if k in ("access_token", "app_secret") or account[k] != v}
+            changed = {k: v for k, v in account_values.items() if account[k] != v}
             if changed:
                 account.write(changed)
-        elif self.wa_phone_number_id or self.wa_waba_id or self.wa_access_token:
+        elif self.wa_phone_number_id or self.wa_waba_id or self.wa_access_token_encrypted:
             account_values["company_id"] = self.company_id.id
-            if not account_values.get("webhook_verify_token"):
-                account_values.pop("webhook_verify_token")
             self.env["wa.account"].sudo().create(account_values)
+        # The ciphertext is not needed here any more.
+        self.write({"wa_access_token_encrypted": False, "wa_app_secret_encrypted": False})
         return result
 
     def _wa_account_or_error(self):

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..cloud import phone
+from .wa_conversation import wa_identity_domain
 
 
 class ResPartner(models.Model):
@@ -22,7 +23,7 @@ class ResPartner(models.Model):
     wa_conversation_count = fields.Integer(
         "WhatsApp Conversation Count", compute="_compute_wa_conversation_count")
 
-    @api.depends("wa_id", "whatsapp_number", "mobile", "phone", "wa_user_id")
+    @api.depends("wa_id", "whatsapp_number", "mobile", "phone", "wa_user_id", "country_id")
     def _compute_wa_customer_key(self):
         for partner in self:
             region = partner.country_id.code or "AR"
@@ -51,13 +52,17 @@ class ResPartner(models.Model):
     def _wa_find_or_create(self, account, wa_id, user_id=None, name=None):
         """The partner behind a WhatsApp sender, created when none matches."""
         key = phone.contact_key(wa_id, user_id)
-        company_domain = [("company_id", "in", (False, account.company_id.id))]
         partner = self.browse()
         if key:
             partner = self.sudo().search(
-                company_domain + [("wa_customer_key", "=", key)],
+                [("company_id", "in", (False, account.company_id.id))]
+                + wa_identity_domain("wa_customer_key", "wa_user_id", key, user_id),
                 order="wa_id desc nulls last, id", limit=1)
-        if partner or not (wa_id or user_id):
+        if partner:
+            if user_id and not partner.wa_user_id:
+                partner.wa_user_id = user_id
+            return partner
+        if not (wa_id or user_id):
             return partner
         return self.sudo().create({
             "name": name or (phone.e164_from_wa_id(wa_id) if wa_id else user_id),

@@ -110,10 +110,11 @@ class WaAccount(models.Model):
     def _store_secret(self, name):
         for account in self:
             value = (account[name] or "").strip()
-            if value == SECRET_MASK:
-                continue  # the mask came back unchanged: keep the stored secret
-            encrypted = self._cipher().encrypt(value) if value else False
-            account.sudo()[name + "_encrypted"] = encrypted
+            if value != SECRET_MASK:  # the mask back unchanged keeps the stored secret
+                account.sudo()[name + "_encrypted"] = self._cipher().encrypt(value) if value else False
+        # Drop the typed value from the cache (a write protects it from being
+        # recomputed): what is read next, web_save's answer included, is the mask.
+        self.invalidate_recordset([name])
 
     @api.model
     def _cipher(self):

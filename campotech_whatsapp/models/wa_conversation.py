@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..cloud import phone, window
+from ..tools import check_company_kept
 
 
 class WaConversation(models.Model):
@@ -9,10 +10,11 @@ class WaConversation(models.Model):
     _description = "WhatsApp Conversation"
     _order = "last_message_at desc, id desc"
     _rec_names_search = ["customer_name", "customer_phone", "wa_id", "partner_id"]
+    _check_company_auto = True
 
     account_id = fields.Many2one("wa.account", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
-    partner_id = fields.Many2one("res.partner", index=True, ondelete="set null")
+    partner_id = fields.Many2one("res.partner", index=True, ondelete="set null", check_company=True)
     customer_phone = fields.Char(help="The customer's number in E.164 form.")
     customer_name = fields.Char()
     wa_id = fields.Char("WhatsApp ID", index=True, help="The customer's id exactly as Meta sends it.")
@@ -34,6 +36,11 @@ class WaConversation(models.Model):
     window_expires_at = fields.Datetime(
         "Service Window Ends", help="Free-form messages are allowed until then; templates always.")
     window_open = fields.Boolean(compute="_compute_window_open")
+
+    def write(self, vals):
+        result = super().write(vals)
+        check_company_kept(self, vals, ["account_id"])
+        return result
 
     def init(self):
         # One open conversation per customer and account; closed ones may pile up.
@@ -69,10 +76,10 @@ class WaConversation(models.Model):
         """
         contact = message.contact
         wa_id = message.wa_id or (contact.wa_id if contact else None)
-        user_id = contact.user_id if contact else None
+        user_id = message.user_id or (contact.user_id if contact else None)
         name = contact.profile_name if contact else None
-        key = phone.contact_key(wa_id, user_id)
-        base = [("account_id", "=", account.id), ("customer_key", "=", key)]
+        base = [("account_id", "=", account.id)] + wa_identity_domain(
+            "customer_key", "wa_user_id", phone.contact_key(wa_id, user_id), user_id)
         conversation = (self.search(base + [("status", "in", ("open", "spam"))], limit=1)
                         or self.search(base + [("status", "=", "closed")], limit=1))
         if conversation.status == "closed":
@@ -104,7 +111,8 @@ class WaConversation(models.Model):
         """Update preview, unread count and the 24 h window for a new inbound message."""
         self.ensure_one()
         at = record.message_at
-        values = {"unread_count": self.unread_count + 1}
+        # Spam is kept, but neither counts as unread nor rings anyone.
+        values = {} if self.status == "spam" else {"unread_count": self.unread_count + 1}
         if not self.last_message_at or at >= self.last_message_at:
             values.update(last_message_at=at,
                           last_message_preview=(record.body or record.message_type or "")[:120])
@@ -113,8 +121,11 @@ class WaConversation(models.Model):
                           window_expires_at=window.window_closes_at(at))
         system = (message.metadata or {}).get("system") or {}
         new_wa_id = system.get("new_wa_id") if message.type == "system" else None
-        if new_wa_id:
-            # The customer moved to a new number: follow them there.
+        if new_wa_id and not self.search_count([
+                ("id", "!=", self.id), ("account_id", "=", self.account_id.id),
+                ("status", "=", "open"), ("customer_key", "=", phone.contact_key(new_wa_id))]):
+            # The customer moved to a new number: follow them there (unless
+            # that number already has its own open conversation).
             values["wa_id"] = new_wa_id
             values["customer_phone"] = phone.e164_from_wa_id(new_wa_id)
             if self.partner_id:
@@ -124,7 +135,7 @@ class WaConversation(models.Model):
     def _notify_new_messages(self):
         """Tell the web clients; only ids travel, the client reads with its own rights."""
         group = self.env.ref("campotech_whatsapp.group_wa_user")
-        for conversation in self:
+        for conversation in self.filtered(lambda c: c.status != "spam"):
             payload = {"conversation_id": conversation.id, "company_id": conversation.company_id.id,
                        "unread_count": conversation.unread_count}
             target = conversation.user_id.partner_id or group
@@ -151,3 +162,11 @@ class WaConversation(models.Model):
     def action_archive_conversation(self):
         self.write({"status": "archived"})
 
+
+def wa_identity_domain(key_field, user_id_field, key, user_id):
+    """Records of one customer: by number key, or by Meta's user id, which
+    stays the same when a username-only customer later shows a number."""
+    domain = [(key_field, "=", key)]
+    if user_id:
+        domain = ["|", (user_id_field, "=", user_id)] + domain
+    return domain

@@ -1,11 +1,11 @@
 import json
 import logging
+import threading
 from odoo import api, fields, models
 
-from ..cloud.errors import CloudApiError
 from ..cloud.events import status_advances
 from ..cloud.retry import RetryPolicy
-from ..tools import aware, odoo_datetime
+from ..tools import aware, check_company_kept, odoo_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -68,6 +68,11 @@ class WaMessage(models.Model):
          "A WhatsApp message id is stored once per company."),
     ]
 
+    def write(self, vals):
+        result = super().write(vals)
+        check_company_kept(self, vals, ["conversation_id"])
+        return result
+
     @api.depends("body", "message_type")
     def _compute_display_name(self):
         labels = dict(MESSAGE_TYPES)
@@ -87,9 +92,10 @@ class WaMessage(models.Model):
         Returns whether the message changed.
         """
         self.ensure_one()
-        if not status_advances(self.state, status.status):
+        state = _stored_state(status.status)
+        if state == self.state or not status_advances(self.state, status.status):
             return False
-        values = {"state": _stored_state(status.status), "state_date": odoo_datetime(status.timestamp)}
+        values = {"state": state, "state_date": odoo_datetime(status.timestamp)}
         if status.status == "failed":
             error = status.errors[0] if status.errors else None
             values.update(
@@ -152,35 +158,46 @@ class WaMessage(models.Model):
         return True
 
     @api.model
+    def _media_due_domain(self):
+        return [("media_state", "=", "pending"),
+                "|", ("media_next_attempt_at", "=", False),
+                ("media_next_attempt_at", "<=", fields.Datetime.now())]
+
+    @api.model
     def _cron_download_media(self, limit=50):
-        """Download inbound media into attachments, retrying with backoff."""
-        now = fields.Datetime.now()
-        messages = self.search([
-            ("media_state", "=", "pending"),
-            "|", ("media_next_attempt_at", "=", False), ("media_next_attempt_at", "<=", now),
-        ], limit=limit, order="id")
+        """Download inbound media into attachments, retrying with backoff.
+
+        One message at a time, each committed: a slow or failing download
+        never holds back or undoes the others.
+        """
+        messages = self.search(self._media_due_domain(), limit=limit, order="id")
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
         for message in messages:
             message._download_media()
-        remaining = self.search_count([("media_state", "=", "pending")]) - len(messages)
-        self.env["ir.cron"]._notify_progress(done=len(messages), remaining=max(remaining, 0))
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.env["ir.cron"]._notify_progress(
+            done=len(messages), remaining=self.search_count(self._media_due_domain()))
 
     def _download_media(self):
         self.ensure_one()
         try:
-            content, info = self.account_id._client().fetch_media(
-                self.media_id, expected_sha256=self.media_sha256 or None)
-        except CloudApiError as error:
+            with self.env.cr.savepoint():
+                content, info = self.account_id._client().fetch_media(
+                    self.media_id, expected_sha256=self.media_sha256 or None)
+                attachment = self.env["ir.attachment"].sudo().create({
+                    "name": self.media_filename or "%s-%s" % (self.message_type, self.media_id),
+                    "raw": content,
+                    "mimetype": info.mime_type or self.mime_type,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                })
+                self.write({"attachment_id": attachment.id, "media_state": "done",
+                            "media_error": False, "mime_type": info.mime_type or self.mime_type})
+        except Exception as error:  # pylint: disable=broad-except
+            # Meta's errors are classified for a retry; anything else (no
+            # token, no key) fails this message only, with its reason shown.
             self._media_failed(error)
-            return
-        attachment = self.env["ir.attachment"].sudo().create({
-            "name": self.media_filename or "%s-%s" % (self.message_type, self.media_id),
-            "raw": content,
-            "mimetype": info.mime_type or self.mime_type,
-            "res_model": self._name,
-            "res_id": self.id,
-        })
-        self.write({"attachment_id": attachment.id, "media_state": "done", "media_error": False,
-                    "mime_type": info.mime_type or self.mime_type})
 
     def _media_failed(self, error):
         attempts = self.media_attempts + 1

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..tools import check_company_kept
+
 
 class WaOutboundQueue(models.Model):
     """Messages waiting to be sent to Meta.
@@ -12,10 +14,11 @@ class WaOutboundQueue(models.Model):
     _name = "wa.outbound.queue"
     _description = "WhatsApp Outbound Queue"
     _order = "priority desc, scheduled_at, id"
+    _check_company_auto = True
 
     account_id = fields.Many2one("wa.account", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
-    message_id = fields.Many2one("wa.message", index=True, ondelete="cascade")
+    message_id = fields.Many2one("wa.message", index=True, ondelete="cascade", check_company=True)
     phone = fields.Char(required=True, help="Recipient wa_id or E.164 number.")
     message_type = fields.Char(required=True, default="text")
     content = fields.Json(help="The Cloud API payload to send.")
@@ -28,3 +31,8 @@ class WaOutboundQueue(models.Model):
         [("pending", "Pending"), ("processing", "Processing"), ("done", "Done"), ("failed", "Failed")],
         default="pending", required=True, index=True)
     error_message = fields.Text()
+
+    def write(self, vals):
+        result = super().write(vals)
+        check_company_kept(self, vals, ["account_id"])
+        return result

@@ -3,6 +3,7 @@ import json
 from odoo import api, fields, models
 
 from ..cloud import templates
+from ..tools import check_company_kept
 
 CATEGORIES = [("marketing", "Marketing"), ("utility", "Utility"), ("authentication", "Authentication")]
 STATUSES = [
@@ -32,6 +33,11 @@ class WaTemplate(models.Model):
         ("name_language_uniq", "unique(account_id, name, language)",
          "A template name exists once per language and account."),
     ]
+
+    def write(self, vals):
+        result = super().write(vals)
+        check_company_kept(self, vals, ["account_id"])
+        return result
 
     @api.depends("components")
     def _compute_body_preview(self):

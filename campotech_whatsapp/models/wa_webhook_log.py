@@ -13,6 +13,8 @@ _logger = logging.getLogger(__name__)
 # before hashing or storing it.
 MAX_BODY_BYTES = 3 * 1024 * 1024
 PROCESS_RETRY = RetryPolicy(base_delay=60, max_delay=3600, max_attempts=6)
+# Passes a payload gets while some of its statuses name no stored message.
+UNMATCHED_STATUS_RETRIES = 3
 
 
 class WaWebhookLog(models.Model):
@@ -29,7 +31,9 @@ class WaWebhookLog(models.Model):
     _rec_name = "event_type"
 
     account_id = fields.Many2one("wa.account", index=True, ondelete="set null")
-    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    # Stored, not related: a log keeps its company (and its customers' data
+    # stays private) even if the account is deleted.
+    company_id = fields.Many2one("res.company", index=True, readonly=True)
     event_type = fields.Char(index=True, help="The kinds of events the payload carries.")
     payload = fields.Text(required=True, help="The raw request body, exactly as Meta sent it.")
     signature = fields.Char()
@@ -72,6 +76,7 @@ class WaWebhookLog(models.Model):
             "signature": signature_header,
             "event_type": ",".join(ids.event_types) or "unknown",
             "account_id": account.id,
+            "company_id": account.company_id.id,
         }
         if not account._owns(ids):
             # Same Meta app, but a number no account here is set up for.
@@ -135,6 +140,7 @@ class WaWebhookLog(models.Model):
         self.ensure_one()
         batch = events.parse_webhook(self.payload.encode("utf-8"))
         notes = []
+        unmatched = False
         touched = self.env["wa.conversation"]
         for change in batch.changes:
             account = self.account_id._for_change(change)
@@ -145,22 +151,41 @@ class WaWebhookLog(models.Model):
                 touched |= self.env["wa.message"]._receive_inbound(account, change, message)
             for status in change.statuses:
                 if not self.env["wa.message"]._receive_status(account, status):
+                    unmatched = True
                     notes.append(_("Status %(status)s for unknown message %(wamid)s.",
                                    status=status.status, wamid=status.id))
             if change.template_update:
                 self.env["wa.template"]._apply_status_update(account, change.template_update)
+            notes.extend(_("Meta reported error %(code)s: %(title)s", code=error.code, title=error.title)
+                         for error in change.errors)
             if change.field not in (C.FIELD_MESSAGES, C.FIELD_TEMPLATE_STATUS):
                 notes.append(_("Ignored webhook field %s.", change.field))
+        touched._notify_new_messages()
+        if unmatched and self.attempts < UNMATCHED_STATUS_RETRIES:
+            # Meta's "sent" can overtake the commit that stores the wamid of
+            # what we sent: look again a little later. Everything else in
+            # the payload is applied once whatever the number of passes.
+            attempts = self.attempts + 1
+            self.write({
+                "attempts": attempts,
+                "error": "\n".join(notes),
+                "next_attempt_at": fields.Datetime.add(
+                    fields.Datetime.now(), seconds=PROCESS_RETRY.delay(attempts)),
+            })
+            return
         self.write({
             "processed": True,
             "processed_at": fields.Datetime.now(),
             "error": "\n".join(notes) or False,
+            "next_attempt_at": False,
         })
-        touched._notify_new_messages()
 
     def action_reprocess(self):
-        self.write({"processed": False, "attempts": 0, "next_attempt_at": False, "error": False})
-        for log in self.filtered("account_id"):
+        # As the cron does: the log's own account decides, not the clicking
+        # user's current company.
+        logs = self.sudo()
+        logs.write({"processed": False, "attempts": 0, "next_attempt_at": False, "error": False})
+        for log in logs.filtered("account_id"):
             log._process_safely()
 
     @api.model

@@ -120,10 +120,50 @@ class TestInboundProcessing(WhatsAppMixin, TransactionCase):
         self.receive(self.status_payload(self.account_a, "wamid.ONCE", "delivered", timestamp=1_800_000_900))
         self.assertEqual(message.state_date, first_date)
 
-    def test_status_for_an_unknown_message_is_noted_not_failed(self):
+    def test_status_overtaking_its_wamid_is_applied_on_a_later_pass(self):
+        log = self.receive(self.status_payload(self.account_a, "wamid.LATE", "delivered"))
+        self.assertEqual(log.state, "error", "kept for another pass, not marked done")
+        self.assertIn("wamid.LATE", log.error)
+        self.assertTrue(log.next_attempt_at)
+        message = self.outbound(self.account_a, "wamid.LATE")  # the sending transaction commits
+        log.next_attempt_at = "2000-01-01 00:00:00"
+        self.env["wa.webhook.log"]._cron_process()
+        self.assertEqual(message.state, "delivered")
+        self.assertEqual(log.state, "done")
+
+    def test_status_for_a_message_never_sent_from_here_is_given_up_with_a_note(self):
         log = self.receive(self.status_payload(self.account_a, "wamid.NOBODY", "read"))
+        for _pass in range(3):
+            log.next_attempt_at = "2000-01-01 00:00:00"
+            self.env["wa.webhook.log"]._cron_process()
         self.assertEqual(log.state, "done")
         self.assertIn("wamid.NOBODY", log.error)
+
+    def test_username_customer_who_later_shows_a_number_stays_one_customer(self):
+        user_id = "AR.13491208655302741918"
+        self.receive(self.inbound_payload(self.account_a, {
+            "username_only": True, "user_id": user_id, "from": None, "type": "text"}))
+        self.receive(self.inbound_payload(self.account_a, {
+            "from": "5491155556666", "user_id": user_id, "type": "text"}))
+        conversation = self.conversations(self.account_a)
+        self.assertEqual(len(conversation), 1)
+        self.assertEqual(conversation.wa_id, "5491155556666")
+        self.assertEqual(len(self.env["res.partner"].search([("wa_user_id", "=", user_id)])), 1)
+
+    def test_partner_typed_as_a_bare_national_number_is_matched(self):
+        partner = self.env["res.partner"].create({
+            "name": "Marta", "mobile": "3515550000", "country_id": self.env.ref("base.ar").id})
+        self.receive(self.inbound_payload(self.account_a, {"from": "5493515550000", "type": "text"}))
+        self.assertEqual(self.conversations(self.account_a).partner_id, partner)
+
+    def test_spam_is_stored_without_counting_as_unread(self):
+        self.receive(self.inbound_payload(self.account_a, {"type": "text"}))
+        conversation = self.conversations(self.account_a)
+        conversation.action_mark_read()
+        conversation.action_mark_spam()
+        self.receive(self.inbound_payload(self.account_a, {"type": "text", "text": "compre ya"}))
+        self.assertEqual(conversation.unread_count, 0)
+        self.assertEqual(len(conversation.message_ids), 2)
 
     def test_template_status_update_is_applied(self):
         template = self.env["wa.template"].create({

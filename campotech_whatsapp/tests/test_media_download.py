@@ -4,7 +4,7 @@ import hashlib
 from odoo.tests import TransactionCase, tagged
 
 from ..cloud.client import sha256_matches
-from .common import WhatsAppMixin
+from .common import SECRET_B, TOKEN_A, WhatsAppMixin
 
 PHOTO = b"\xff\xd8\xff\xe0" + b"caldera rota" * 200
 
@@ -54,3 +54,16 @@ class TestMediaDownload(WhatsAppMixin, TransactionCase):
         self.env["wa.message"]._cron_download_media()
         self.assertEqual(message.media_state, "failed")
         self.assertFalse(message.media_next_attempt_at)
+
+    def test_an_account_without_token_fails_its_media_and_not_the_others(self):
+        self.account_b.access_token = TOKEN_A  # one simulator serves both accounts here
+        photo_a = self.receive_photo()
+        self.receive(self.inbound_payload(self.account_b, {
+            "type": "image", "content_b64": base64.b64encode(PHOTO).decode(),
+            "mime_type": "image/jpeg"}), secret=SECRET_B)
+        photo_b = self.env["wa.message"].search([("company_id", "=", self.company_b.id)])
+        self.account_a.access_token = False
+        self.env["wa.message"]._cron_download_media()
+        self.assertEqual(photo_a.media_state, "failed")
+        self.assertIn("access token", photo_a.media_error)
+        self.assertEqual(photo_b.media_state, "done")

@@ -91,3 +91,35 @@ class TestSecurity(WhatsAppMixin, HttpCase):
         self.assertEqual(self.account_a._secret("access_token"), "EAAG-rotated")
         self.account_a.write({"access_token": False})
         self.assertFalse(self.account_a.access_token_set)
+
+    def test_saving_a_new_token_in_the_form_answers_with_the_mask(self):
+        answer = self.account_a.web_save({"access_token": "EAAG-typed-in-the-form"},
+                                         {"access_token": {}, "access_token_set": {}})
+        self.assertNotIn("EAAG-typed-in-the-form", json.dumps(answer))
+        self.assertTrue(answer[0]["access_token_set"])
+        self.assertEqual(self.account_a._secret("access_token"), "EAAG-typed-in-the-form")
+
+    def test_settings_never_keep_a_typed_secret_in_clear(self):
+        settings = self.env["res.config.settings"].create({
+            "wa_phone_number_id": "1001", "wa_access_token": "EAAG-from-settings",
+            "wa_app_secret": "secret-from-settings"})
+        answer = settings.web_read({"wa_access_token": {}, "wa_app_secret": {}})
+        self.assertNotIn("from-settings", json.dumps(answer))
+        settings.execute()
+        self.env.flush_all()
+        self.env.cr.execute("SELECT * FROM res_config_settings WHERE id = %s", [settings.id])
+        self.assertNotIn("from-settings", json.dumps(self.env.cr.fetchall(), default=str))
+        self.assertEqual(self.account_a._secret("access_token"), "EAAG-from-settings")
+        self.assertEqual(self.account_a._secret("app_secret"), "secret-from-settings")
+
+    def test_an_agent_cannot_move_a_message_into_another_company(self):
+        self.company_a_data()
+        agent_a = new_test_user(self.env, "agent_mover", groups="campotech_whatsapp.group_wa_user")
+        conversation_b = self.env["wa.conversation"].create({
+            "account_id": self.account_b.id, "wa_id": "5491100000000"})
+        message = self.env["wa.message"].search([("company_id", "=", self.company_a.id)], limit=1)
+        with self.assertRaises(AccessError):
+            message.with_user(agent_a).write({"conversation_id": conversation_b.id})
+        with self.assertRaises(AccessError):
+            message.conversation_id.with_user(agent_a).write({"account_id": self.account_b.id})
+        self.assertEqual(message.company_id, self.company_a)
