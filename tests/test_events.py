@@ -644,3 +644,9 @@ def test_routing_ids_name_numbers_wabas_and_event_kinds():
 def test_routing_ids_on_garbage_is_empty():
     routing = events.routing_ids(b"\xff not json")
     assert (routing.phone_number_ids, routing.waba_ids, routing.event_types) == ([], [], [])
+
+
+@pytest.mark.parametrize("status, state", [
+    ("played", "read"), ("read", "read"), ("delivered", "delivered"), ("failed", "failed")])
+def test_message_state_reads_a_played_voice_note_as_read(status, state):
+    assert events.message_state(status) == state

@@ -162,3 +162,18 @@ def test_retry_time_keeps_the_callers_timezone():
     decision = no_jitter().next_attempt(1, TransportError("x"), now)
     assert decision.at.utcoffset() == timedelta(hours=-3)
     assert decision.at - now == timedelta(seconds=30)
+
+
+def test_processing_of_an_unreadable_webhook_is_not_retried():
+    policy = RetryPolicy(rng=random.Random(1))
+    decision = policy.next_processing_attempt(1, ValueError("x"), NOW, unreadable=True)
+    assert (decision.retry, decision.dead_letter) == (False, True)
+
+
+def test_processing_failure_is_retried_with_backoff_until_max_attempts():
+    policy = RetryPolicy(base_delay=60, max_attempts=3, jitter=0, rng=random.Random(1))
+    first = policy.next_processing_attempt(1, RuntimeError("lock"), NOW)
+    second = policy.next_processing_attempt(2, RuntimeError("lock"), NOW)
+    assert first.retry and first.at == NOW + timedelta(seconds=60)
+    assert second.at == NOW + timedelta(seconds=120)
+    assert not policy.next_processing_attempt(3, RuntimeError("lock"), NOW).retry

@@ -841,3 +841,12 @@ def status_advances(current, new):
     if new == "failed":
         return current in C.STATUS_FAILED_OVERWRITES
     return C.STATUS_RANK[new] > C.STATUS_RANK[current]
+
+
+def message_state(status):
+    """The state a delivery status leaves one of our messages in.
+
+    A voice note's ``played`` is ``read`` for whoever reads the chat; the
+    other statuses are states of their own.
+    """
+    return "read" if status == "played" else status

@@ -130,3 +130,24 @@ class RetryPolicy:
             retry=True, at=now + timedelta(seconds=seconds), dead_letter=False, hold=False,
             reason="%s error, retry %d of %d in %.0f s. %s" % (
                 error_class.value, attempts_done + 1, self.max_attempts, seconds, what))
+
+    def next_processing_attempt(self, attempts_done, error, now, unreadable=False):
+        """Decide about a stored webhook whose processing failed.
+
+        Unlike a send, nothing reaches Meta again: a body that is not a
+        webhook at all (``unreadable``) never improves and waits for a
+        person; anything else (a lock, a bug an update fixes, a status that
+        overtook its wamid) is tried again with backoff until max_attempts.
+        """
+        if not isinstance(now, datetime) or now.utcoffset() is None:
+            raise ValueError("now must be a timezone-aware datetime")
+        if unreadable:
+            return RetryDecision(retry=False, at=None, dead_letter=True, hold=False,
+                                 reason="not a webhook payload: kept for a person to look at")
+        if attempts_done >= self.max_attempts:
+            return RetryDecision(retry=False, at=None, dead_letter=True, hold=False,
+                                 reason="gave up after %d attempts: %s" % (attempts_done, error))
+        seconds = self.delay(max(1, attempts_done))
+        return RetryDecision(retry=True, at=now + timedelta(seconds=seconds), dead_letter=False,
+                             hold=False, reason="retry %d of %d in %.0f s: %s" % (
+                                 attempts_done + 1, self.max_attempts, seconds, error))

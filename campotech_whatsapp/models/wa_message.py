@@ -3,7 +3,7 @@ import logging
 import threading
 from odoo import api, fields, models
 
-from ..cloud.events import status_advances
+from ..cloud.events import message_state, status_advances
 from ..cloud.retry import RetryPolicy
 from ..tools import aware, check_company_kept, odoo_datetime
 
@@ -92,7 +92,7 @@ class WaMessage(models.Model):
         Returns whether the message changed.
         """
         self.ensure_one()
-        state = _stored_state(status.status)
+        state = message_state(status.status)
         if state == self.state or not status_advances(self.state, status.status):
             return False
         values = {"state": state, "state_date": odoo_datetime(status.timestamp)}
@@ -217,7 +217,3 @@ class WaMessage(models.Model):
             {"media_state": "pending", "media_next_attempt_at": False, "media_attempts": 0})
         self.env.ref("campotech_whatsapp.ir_cron_wa_media_download")._trigger()
 
-
-def _stored_state(status):
-    # "played" (voice notes) is "read" as far as a dispatcher cares.
-    return "read" if status == "played" else status

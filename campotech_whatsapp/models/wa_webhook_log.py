@@ -6,6 +6,7 @@ from odoo import _, api, fields, models
 from ..cloud import constants as C, events
 from ..cloud.errors import CloudError
 from ..cloud.retry import RetryPolicy
+from ..tools import aware, odoo_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -124,16 +125,14 @@ class WaWebhookLog(models.Model):
             self._process_failed(error)
 
     def _process_failed(self, error):
-        # A body that is not a webhook will not improve by waiting; anything
-        # else (a lock, a bug fixed by an update) is worth a few more tries.
         attempts = self.attempts + 1
-        retry = (not isinstance(error, events.WebhookPayloadError)
-                 and attempts < PROCESS_RETRY.max_attempts)
+        decision = PROCESS_RETRY.next_processing_attempt(
+            attempts, error, aware(fields.Datetime.now()),
+            unreadable=isinstance(error, events.WebhookPayloadError))
         self.write({
             "attempts": attempts,
             "error": "%s: %s" % (type(error).__name__, error),
-            "next_attempt_at": fields.Datetime.add(
-                fields.Datetime.now(), seconds=PROCESS_RETRY.delay(attempts)) if retry else False,
+            "next_attempt_at": odoo_datetime(decision.at) if decision.retry else False,
         })
 
     def _process(self):
@@ -166,11 +165,12 @@ class WaWebhookLog(models.Model):
             # what we sent: look again a little later. Everything else in
             # the payload is applied once whatever the number of passes.
             attempts = self.attempts + 1
+            decision = PROCESS_RETRY.next_processing_attempt(
+                attempts, "a status names no stored message", aware(fields.Datetime.now()))
             self.write({
                 "attempts": attempts,
                 "error": "\n".join(notes),
-                "next_attempt_at": fields.Datetime.add(
-                    fields.Datetime.now(), seconds=PROCESS_RETRY.delay(attempts)),
+                "next_attempt_at": odoo_datetime(decision.at) if decision.retry else False,
             })
             return
         self.write({
