@@ -34,8 +34,8 @@ class ResConfigSettings(models.TransientModel):
         "New Access Token", compute="_compute_wa_new_secrets", inverse="_inverse_wa_access_token")
     wa_app_secret = fields.Char(
         "New App Secret", compute="_compute_wa_new_secrets", inverse="_inverse_wa_app_secret")
-    wa_access_token_encrypted = fields.Char(groups="base.group_system")
-    wa_app_secret_encrypted = fields.Char(groups="base.group_system")
+    wa_access_token_encrypted = fields.Char("New Access Token (encrypted)", groups="base.group_system")
+    wa_app_secret_encrypted = fields.Char("New App Secret (encrypted)", groups="base.group_system")
     wa_access_token_set = fields.Boolean("Access Token Stored", compute="_compute_wa_account_id")
     wa_app_secret_set = fields.Boolean("App Secret Stored", compute="_compute_wa_account_id")
     wa_webhook_url = fields.Char("Webhook URL", compute="_compute_wa_account_id")
