@@ -42,7 +42,7 @@ class WaAccount(models.Model):
         groups="base.group_system", copy=False,
         default=lambda self: secrets.token_urlsafe(24),
         help="Paste this into Meta's webhook settings as the Verify Token.")
-    webhook_url = fields.Char(compute="_compute_webhook_url")
+    webhook_url = fields.Char("Webhook URL", compute="_compute_webhook_url")
 
     # Secrets: only their Fernet ciphertext is stored, readable by system
     # administrators alone; the form shows a mask and takes a new value.
@@ -180,7 +180,10 @@ class WaAccount(models.Model):
                     number=info.get("display_phone_number") or self.phone_number_id,
                     name=info.get("verified_name") or "-",
                     quality=info.get("quality_rating") or "-")
-        return self._notify(_("Connection works"), message, "success")
+        action = self._notify(_("Connection works"), message, "success")
+        # Show what the test just wrote (the display number) in the open form.
+        action["params"]["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
+        return action
 
     def action_sync_templates(self):
         self.ensure_one()

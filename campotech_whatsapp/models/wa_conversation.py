@@ -17,24 +17,26 @@ class WaConversation(models.Model):
     partner_id = fields.Many2one("res.partner", index=True, ondelete="set null", check_company=True)
     customer_phone = fields.Char(help="The customer's number in E.164 form.")
     customer_name = fields.Char()
-    wa_id = fields.Char("WhatsApp ID", index=True, help="The customer's id exactly as Meta sends it.")
+    wa_id = fields.Char("WhatsApp ID", index=True, readonly=True,
+                        help="The customer's id exactly as Meta sends it.")
     wa_user_id = fields.Char(
-        "WhatsApp User ID", index=True,
+        "WhatsApp User ID", index=True, readonly=True,
         help="Meta's business-scoped user id; the only id of customers who use a username.")
     customer_key = fields.Char(
         compute="_compute_customer_key", store=True, index=True,
         help="One key for every form of the customer's number (Argentina 549/54, Mexico 521/52).")
     status = fields.Selection(
         [("open", "Open"), ("closed", "Closed"), ("archived", "Archived"), ("spam", "Spam")],
-        default="open", required=True, index=True)
+        default="open", required=True, index=True, readonly=True)
     user_id = fields.Many2one("res.users", "Assigned Agent", index=True)
     message_ids = fields.One2many("wa.message", "conversation_id")
-    last_message_at = fields.Datetime(index=True)
-    last_inbound_at = fields.Datetime()
-    last_message_preview = fields.Char()
-    unread_count = fields.Integer(default=0)
+    last_message_at = fields.Datetime(index=True, readonly=True)
+    last_inbound_at = fields.Datetime(readonly=True)
+    last_message_preview = fields.Char(readonly=True)
+    unread_count = fields.Integer(default=0, readonly=True)
     window_expires_at = fields.Datetime(
-        "Service Window Ends", help="Free-form messages are allowed until then; templates always.")
+        "Service Window Ends", readonly=True,
+        help="Free-form messages are allowed until then; templates always.")
     window_open = fields.Boolean(compute="_compute_window_open")
 
     def write(self, vals):

@@ -29,38 +29,42 @@ class WaMessage(models.Model):
     _order = "create_date desc, id desc"
     _rec_name = "body"
 
-    conversation_id = fields.Many2one("wa.conversation", required=True, index=True, ondelete="cascade")
+    conversation_id = fields.Many2one(
+        "wa.conversation", required=True, index=True, ondelete="cascade", readonly=True)
     account_id = fields.Many2one(related="conversation_id.account_id", store=True, index=True)
     company_id = fields.Many2one(related="conversation_id.company_id", store=True, index=True)
     partner_id = fields.Many2one(related="conversation_id.partner_id")
-    wamid = fields.Char("WhatsApp Message ID", index=True, copy=False)
+    wamid = fields.Char("WhatsApp Message ID", index=True, copy=False, readonly=True)
     direction = fields.Selection(
-        [("inbound", "Inbound"), ("outbound", "Outbound")], required=True, index=True)
-    message_type = fields.Selection(MESSAGE_TYPES, required=True, default="text")
-    body = fields.Text()
-    attachment_id = fields.Many2one("ir.attachment", ondelete="set null")
-    media_id = fields.Char("Media ID", help="Meta's media id; inbound ones expire after about a week.")
-    mime_type = fields.Char()
-    media_sha256 = fields.Char("Media SHA-256")
-    media_filename = fields.Char()
+        [("inbound", "Inbound"), ("outbound", "Outbound")], required=True, index=True, readonly=True)
+    message_type = fields.Selection(MESSAGE_TYPES, required=True, default="text", readonly=True)
+    body = fields.Text(readonly=True)
+    attachment_id = fields.Many2one("ir.attachment", ondelete="set null", readonly=True)
+    attachment_datas = fields.Binary("Media File", related="attachment_id.datas")
+    media_id = fields.Char("Media ID", readonly=True,
+                           help="Meta's media id; inbound ones expire after about a week.")
+    mime_type = fields.Char(readonly=True)
+    media_sha256 = fields.Char("Media SHA-256", readonly=True)
+    media_filename = fields.Char(readonly=True)
     media_state = fields.Selection(
         [("none", "No Media"), ("pending", "To Download"), ("done", "Downloaded"),
-         ("failed", "Failed")], default="none", required=True, index=True)
-    media_attempts = fields.Integer(default=0)
-    media_next_attempt_at = fields.Datetime(index=True)
-    media_error = fields.Char()
-    template_id = fields.Many2one("wa.template", ondelete="set null")
-    template_params = fields.Json()
-    state = fields.Selection(STATES, default="pending", required=True, index=True)
-    state_date = fields.Datetime()
-    error_code = fields.Integer()
-    error_message = fields.Text()
-    reply_to_id = fields.Many2one("wa.message", ondelete="set null")
-    res_model = fields.Char("Related Model", index=True)
-    res_id = fields.Many2oneReference("Related Record", model_field="res_model", index=True)
-    metadata = fields.Json()
+         ("failed", "Failed")], default="none", required=True, index=True, readonly=True)
+    media_attempts = fields.Integer(default=0, readonly=True)
+    media_next_attempt_at = fields.Datetime(index=True, readonly=True)
+    media_error = fields.Char(readonly=True)
+    template_id = fields.Many2one("wa.template", ondelete="set null", readonly=True)
+    template_params = fields.Json(readonly=True)
+    state = fields.Selection(STATES, default="pending", required=True, index=True, readonly=True)
+    state_date = fields.Datetime(readonly=True)
+    error_code = fields.Integer(readonly=True)
+    error_message = fields.Text(readonly=True)
+    reply_to_id = fields.Many2one("wa.message", ondelete="set null", readonly=True)
+    res_model = fields.Char("Related Model", index=True, readonly=True)
+    res_id = fields.Many2oneReference(
+        "Related Record", model_field="res_model", index=True, readonly=True)
+    metadata = fields.Json(readonly=True)
     metadata_text = fields.Text(string="Details", compute="_compute_metadata_text")
-    message_at = fields.Datetime("Time", default=fields.Datetime.now, index=True,
+    message_at = fields.Datetime("Time", default=fields.Datetime.now, index=True, readonly=True,
                                  help="When the customer sent it, or when we sent it.")
 
     _sql_constraints = [

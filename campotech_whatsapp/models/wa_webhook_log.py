@@ -1,3 +1,4 @@
+import json
 import logging
 import threading
 
@@ -37,6 +38,8 @@ class WaWebhookLog(models.Model):
     company_id = fields.Many2one("res.company", index=True, readonly=True)
     event_type = fields.Char(index=True, help="The kinds of events the payload carries.")
     payload = fields.Text(required=True, help="The raw request body, exactly as Meta sent it.")
+    payload_pretty = fields.Text("Payload", compute="_compute_payload_pretty",
+                                 help="The payload indented for reading; the raw body is kept as sent.")
     signature = fields.Char()
     processed = fields.Boolean(default=False, index=True)
     processed_at = fields.Datetime()
@@ -46,6 +49,15 @@ class WaWebhookLog(models.Model):
     state = fields.Selection(
         [("pending", "Pending"), ("done", "Processed"), ("error", "Error")],
         compute="_compute_state", store=True, index=True)
+
+    @api.depends("payload")
+    def _compute_payload_pretty(self):
+        for log in self:
+            try:
+                log.payload_pretty = json.dumps(json.loads(log.payload or ""), indent=2,
+                                                ensure_ascii=False)
+            except ValueError:
+                log.payload_pretty = log.payload
 
     @api.depends("processed", "error")
     def _compute_state(self):
