@@ -146,6 +146,31 @@ class WaAccount(models.Model):
             return False
         return bool(secret) and verify_signature(raw_body, signature_header, secret)
 
+    @api.model
+    def _rotate_secrets(self):
+        """Re-encrypt every stored secret with the newest deployment key.
+
+        After listing a new key first (``new,old``) in the configuration, run
+        this (the account form's "Re-encrypt Secrets" button); the old key can
+        then be removed.
+        """
+        cipher = self._cipher()
+        accounts = self.sudo().with_context(active_test=False).search([])
+        for account in accounts:
+            for name in ("access_token_encrypted", "app_secret_encrypted"):
+                if account[name]:
+                    try:
+                        account[name] = cipher.rotate(account[name])
+                    except CryptoError as error:
+                        raise UserError(_("WhatsApp account %(name)s: %(error)s",
+                                          name=account.name, error=error)) from None
+        return len(accounts)
+
+    def action_rotate_secrets(self):
+        count = self._rotate_secrets()
+        return self._notify(_("Secrets re-encrypted"),
+                            _("%s accounts now use the newest encryption key.", count), "success")
+
     def _client(self):
         self.ensure_one()
         token = self._secret("access_token")

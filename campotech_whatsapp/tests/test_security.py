@@ -1,9 +1,12 @@
 import json
+from unittest.mock import patch
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import config
 
-from .common import SECRET_A, TOKEN_A, WhatsAppMixin
+from ..cloud.crypto import generate_key
+from .common import KEY, SECRET_A, SECRET_B, TOKEN_A, WhatsAppMixin
 
 
 @tagged("post_install", "-at_install")
@@ -123,3 +126,13 @@ class TestSecurity(WhatsAppMixin, HttpCase):
         with self.assertRaises(AccessError):
             message.conversation_id.with_user(agent_a).write({"account_id": self.account_b.id})
         self.assertEqual(message.company_id, self.company_a)
+
+    def test_rotating_the_key_keeps_every_secret_readable_with_the_new_key_alone(self):
+        new_key = generate_key()
+        with patch.dict(config.options, {"campotech_whatsapp_key": "%s,%s" % (new_key, KEY)}):
+            self.env["wa.account"]._rotate_secrets()
+        with patch.dict(config.options, {"campotech_whatsapp_key": new_key}):
+            self.assertEqual(self.account_a._secret("access_token"), TOKEN_A)
+            self.assertEqual(self.account_b._secret("app_secret"), SECRET_B)
+        with self.assertRaises(UserError):
+            self.account_a._secret("access_token")  # the old key alone no longer reads it
