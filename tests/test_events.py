@@ -650,3 +650,11 @@ def test_routing_ids_on_garbage_is_empty():
     ("played", "read"), ("read", "read"), ("delivered", "delivered"), ("failed", "failed")])
 def test_message_state_reads_a_played_voice_note_as_read(status, state):
     assert events.message_state(status) == state
+
+
+def test_new_wa_id_names_the_number_a_customer_moved_to():
+    batch = events.parse_webhook(load("system_user_changed_number"))
+    message = next(batch.messages())
+    assert message.new_wa_id and message.new_wa_id != message.wa_id
+    text = next(events.parse_webhook(load("text")).messages())
+    assert text.new_wa_id is None

@@ -230,6 +230,13 @@ class InboundMessage:
         """True for a reaction whose emoji is gone: the customer took it back."""
         return self.type == "reaction" and bool(self.metadata.get("reaction", {}).get("removed"))
 
+    @property
+    def new_wa_id(self):
+        """The customer's new wa_id when this is Meta's "user changed number" notice."""
+        if self.type != "system":
+            return None
+        return (self.metadata.get("system") or {}).get("new_wa_id") or None
+
     def to_dict(self):
         return {
             "id": self.id,

@@ -121,8 +121,7 @@ class WaConversation(models.Model):
         if not self.last_inbound_at or at > self.last_inbound_at:
             values.update(last_inbound_at=at,
                           window_expires_at=window.window_closes_at(at))
-        system = (message.metadata or {}).get("system") or {}
-        new_wa_id = system.get("new_wa_id") if message.type == "system" else None
+        new_wa_id = message.new_wa_id
         if new_wa_id and not self.search_count([
                 ("id", "!=", self.id), ("account_id", "=", self.account_id.id),
                 ("status", "=", "open"), ("customer_key", "=", phone.contact_key(new_wa_id))]):
