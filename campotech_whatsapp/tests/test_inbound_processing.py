@@ -188,3 +188,22 @@ class TestInboundProcessing(WhatsAppMixin, TransactionCase):
         self.assertEqual(log.payload.encode(), raw)
         log.action_reprocess()
         self.assertEqual(log.attempts, 1)
+
+    def two_account_payload(self):
+        payload = self.inbound_payload(self.account_a, {"from": "5491155556666", "type": "text"})
+        other = self.inbound_payload(self.account_b, {"from": "5493515550000", "type": "text"})
+        payload["entry"] += other["entry"]
+        return payload
+
+    def test_one_app_serving_two_companies_routes_each_entry_to_its_account(self):
+        self.account_b.app_secret = SECRET_A  # both numbers belong to the same Meta app
+        self.receive(self.two_account_payload())
+        self.assertEqual(len(self.conversations(self.account_a)), 1)
+        self.assertEqual(len(self.conversations(self.account_b)), 1)
+        self.assertEqual(self.conversations(self.account_b).company_id, self.company_b)
+
+    def test_an_apps_secret_does_not_speak_for_another_apps_number(self):
+        log = self.receive(self.two_account_payload())
+        self.assertEqual(len(self.conversations(self.account_a)), 1)
+        self.assertFalse(self.conversations(self.account_b))
+        self.assertIn("unknown phone_number_id 1002", log.error)
