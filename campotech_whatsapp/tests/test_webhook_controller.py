@@ -123,6 +123,15 @@ class TestWebhookController(WhatsAppMixin, HttpCase):
             self.env["wa.webhook.log"]._cron_process()
         self.assertEqual(message.state, "read")
 
+    def test_failed_status_over_http_keeps_metas_error(self):
+        message = self.outbound(self.account_a, "wamid.OUT2")
+        raw = self.encode(self.status_payload(self.account_a, "wamid.OUT2", "failed"))
+        self.assertEqual(self.post(raw, webhook.sign(raw, SECRET_A)).status_code, 200)
+        self.env["wa.webhook.log"]._cron_process()
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.error_code, 131026)
+        self.assertTrue(message.error_message)
+
     def test_invalid_json_with_a_good_signature_is_kept_with_the_error(self):
         raw = b'{"object": "whatsapp_business_account", "entry": [ broken'
         response = self.post(raw, webhook.sign(raw, SECRET_A))
