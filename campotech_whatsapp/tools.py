@@ -1,8 +1,7 @@
 """Small conversions between the engine's values and Odoo's storage."""
 
+import threading
 from datetime import timezone
-
-from odoo.exceptions import AccessError
 
 
 def odoo_datetime(moment):
@@ -19,17 +18,17 @@ def aware(moment):
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
-def check_company_kept(records, vals, fields):
-    """Refuse a write that moves records to a company the user does not work in.
 
-    Record rules are checked before a write, not after: without this, an
-    agent could move a message or a conversation of their company into
-    another company's inbox by changing its parent.
-    """
-    if records.env.su or not set(fields) & set(vals):
-        return
-    foreign = records.filtered(lambda record: record.company_id not in records.env.companies)
-    if foreign:
-        raise AccessError(records.env._(
-            "You cannot move %(model)s records to a company you do not work in.",
-            model=records._description))
+def identity_domain(key_field, user_id_field, key, user_id):
+    """Records of one customer: by contact key, or by Meta's user id, which
+    stays the same when a username-only customer later shows a number."""
+    domain = [(key_field, "=", key)]
+    if user_id:
+        domain = ["|", (user_id_field, "=", user_id)] + domain
+    return domain
+
+
+def cron_commit(env):
+    """Commit one unit of a cron's work, except inside tests (which cannot)."""
+    if not getattr(threading.current_thread(), "testing", False):
+        env.cr.commit()  # pylint: disable=invalid-commit

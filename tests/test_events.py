@@ -658,3 +658,13 @@ def test_new_wa_id_names_the_number_a_customer_moved_to():
     assert message.new_wa_id and message.new_wa_id != message.wa_id
     text = next(events.parse_webhook(load("text")).messages())
     assert text.new_wa_id is None
+
+
+def test_routing_names_an_account_by_number_or_else_by_waba():
+    messages = events.Routing(["111"], ["WABA1"], ["messages"])
+    assert messages.names("111", "WABA9")
+    assert not messages.names("222", "WABA1"), "a number id decides when there is one"
+    template = events.Routing([], ["WABA1"], ["message_template_status_update"])
+    assert template.names("999", "WABA1")
+    assert not template.names("999", "WABA2")
+    assert not events.Routing([], [], []).names("999", None)

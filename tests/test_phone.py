@@ -269,3 +269,10 @@ def test_e164_from_wa_id_keeps_the_argentine_mobile_nine():
 def test_contact_key_reads_a_bare_national_number_in_its_region():
     assert phone.contact_key("5512345678", region="MX") == phone.contact_key("5215512345678")
     assert phone.contact_key("3515550000") == phone.contact_key("5493515550000")
+
+
+def test_contact_key_of_takes_the_first_number_that_reads():
+    assert phone.contact_key_of([None, "no number", "011 15 5555-6666", "+52 55 1234 5678"]) \
+        == "541155556666"
+    assert phone.contact_key_of(["", None], "AR.1") == "AR.1"
+    assert phone.contact_key_of([]) is None

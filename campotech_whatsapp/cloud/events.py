@@ -790,6 +790,16 @@ class Routing:
     waba_ids: list
     event_types: list
 
+    def names(self, phone_number_id, waba_id):
+        """Whether the webhook is for the account with these ids.
+
+        Its phone number id decides; a webhook with none (template updates
+        carry only the entry's WABA id) is the account's by its WABA id.
+        """
+        if self.phone_number_ids:
+            return phone_number_id in self.phone_number_ids
+        return bool(waba_id) and waba_id in self.waba_ids
+
 
 def _add(found, value):
     if value and value not in found:

@@ -145,6 +145,17 @@ def contact_key(number=None, user_id=None, region="AR"):
     return user_id or None
 
 
+def contact_key_of(numbers, user_id=None, region="AR"):
+    """The contact key of a record holding several numbers (say wa_id,
+    WhatsApp number, mobile, phone, in that order of trust): the first one
+    that reads, else Meta's user id, else None."""
+    for number in numbers:
+        key = contact_key(number, region=region) if number else None
+        if key:
+            return key
+    return user_id or None
+
+
 def same_customer(a, b):
     """True when a and b are forms of one customer's number."""
     try:

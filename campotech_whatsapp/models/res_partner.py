@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 
 from ..cloud import phone
-from .wa_conversation import wa_identity_domain
+from ..tools import identity_domain
 
 
 class ResPartner(models.Model):
@@ -26,10 +26,9 @@ class ResPartner(models.Model):
     @api.depends("wa_id", "whatsapp_number", "mobile", "phone", "wa_user_id", "country_id")
     def _compute_wa_customer_key(self):
         for partner in self:
-            region = partner.country_id.code or "AR"
-            keys = (phone.contact_key(number, region=region) for number in (
-                partner.wa_id, partner.whatsapp_number, partner.mobile, partner.phone) if number)
-            partner.wa_customer_key = next((key for key in keys if key), partner.wa_user_id or False)
+            partner.wa_customer_key = phone.contact_key_of(
+                (partner.wa_id, partner.whatsapp_number, partner.mobile, partner.phone),
+                partner.wa_user_id, region=partner.country_id.code or "AR") or False
 
     def _compute_wa_conversation_count(self):
         counts = dict(self.env["wa.conversation"]._read_group(
@@ -56,7 +55,7 @@ class ResPartner(models.Model):
         if key:
             partner = self.sudo().search(
                 [("company_id", "in", (False, account.company_id.id))]
-                + wa_identity_domain("wa_customer_key", "wa_user_id", key, user_id),
+                + identity_domain("wa_customer_key", "wa_user_id", key, user_id),
                 order="wa_id desc nulls last, id", limit=1)
         if partner:
             if user_id and not partner.wa_user_id:

@@ -227,12 +227,6 @@ class WaAccount(models.Model):
             "params": {"title": title, "message": message, "type": kind, "sticky": kind == "danger"},
         }
 
-    def _owns(self, routing):
-        """Whether this account is the one a webhook's ids name."""
-        self.ensure_one()
-        return (self.phone_number_id in routing.phone_number_ids
-                or (not routing.phone_number_ids and self.waba_id in routing.waba_ids))
-
     def _for_change(self, change):
         """The account a webhook change signed with self's app secret belongs to.
 

@@ -2,11 +2,12 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..cloud import phone, window
-from ..tools import check_company_kept
-
+from ..tools import identity_domain
 
 class WaConversation(models.Model):
     _name = "wa.conversation"
+    _inherit = ["wa.company.guard"]
+    _wa_company_parents = ("account_id",)
     _description = "WhatsApp Conversation"
     _order = "last_message_at desc, id desc"
     _rec_names_search = ["customer_name", "customer_phone", "wa_id", "partner_id"]
@@ -38,11 +39,6 @@ class WaConversation(models.Model):
         "Service Window Ends", readonly=True,
         help="Free-form messages are allowed until then; templates always.")
     window_open = fields.Boolean(compute="_compute_window_open")
-
-    def write(self, vals):
-        result = super().write(vals)
-        check_company_kept(self, vals, ["account_id"])
-        return result
 
     def init(self):
         # One open conversation per customer and account; closed ones may pile up.
@@ -80,7 +76,7 @@ class WaConversation(models.Model):
         wa_id = message.wa_id or (contact.wa_id if contact else None)
         user_id = message.user_id or (contact.user_id if contact else None)
         name = contact.profile_name if contact else None
-        base = [("account_id", "=", account.id)] + wa_identity_domain(
+        base = [("account_id", "=", account.id)] + identity_domain(
             "customer_key", "wa_user_id", phone.contact_key(wa_id, user_id), user_id)
         conversation = (self.search(base + [("status", "in", ("open", "spam"))], limit=1)
                         or self.search(base + [("status", "=", "closed")], limit=1))
@@ -163,11 +159,3 @@ class WaConversation(models.Model):
     def action_archive_conversation(self):
         self.write({"status": "archived"})
 
-
-def wa_identity_domain(key_field, user_id_field, key, user_id):
-    """Records of one customer: by number key, or by Meta's user id, which
-    stays the same when a username-only customer later shows a number."""
-    domain = [(key_field, "=", key)]
-    if user_id:
-        domain = ["|", (user_id_field, "=", user_id)] + domain
-    return domain

@@ -1,11 +1,11 @@
 import json
 import logging
-import threading
+
 from odoo import api, fields, models
 
 from ..cloud.events import message_state, status_advances
 from ..cloud.retry import RetryPolicy
-from ..tools import aware, check_company_kept, odoo_datetime
+from ..tools import aware, cron_commit, odoo_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -25,6 +25,8 @@ MEDIA_RETRY = RetryPolicy(base_delay=60, max_delay=6 * 3600, max_attempts=10)
 
 class WaMessage(models.Model):
     _name = "wa.message"
+    _inherit = ["wa.company.guard"]
+    _wa_company_parents = ("conversation_id",)
     _description = "WhatsApp Message"
     _order = "create_date desc, id desc"
     _rec_name = "body"
@@ -71,11 +73,6 @@ class WaMessage(models.Model):
         ("wamid_company_uniq", "unique(company_id, wamid)",
          "A WhatsApp message id is stored once per company."),
     ]
-
-    def write(self, vals):
-        result = super().write(vals)
-        check_company_kept(self, vals, ["conversation_id"])
-        return result
 
     @api.depends("body", "message_type")
     def _compute_display_name(self):
@@ -175,11 +172,9 @@ class WaMessage(models.Model):
         never holds back or undoes the others.
         """
         messages = self.search(self._media_due_domain(), limit=limit, order="id")
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
         for message in messages:
             message._download_media()
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            cron_commit(self.env)
         self.env["ir.cron"]._notify_progress(
             done=len(messages), remaining=self.search_count(self._media_due_domain()))
 

@@ -1,7 +1,5 @@
 from odoo import fields, models
 
-from ..tools import check_company_kept
-
 
 class WaOutboundQueue(models.Model):
     """Messages waiting to be sent to Meta.
@@ -12,6 +10,8 @@ class WaOutboundQueue(models.Model):
     """
 
     _name = "wa.outbound.queue"
+    _inherit = ["wa.company.guard"]
+    _wa_company_parents = ("account_id",)
     _description = "WhatsApp Outbound Queue"
     _order = "priority desc, scheduled_at, id"
     _check_company_auto = True
@@ -31,8 +31,3 @@ class WaOutboundQueue(models.Model):
         [("pending", "Pending"), ("processing", "Processing"), ("done", "Done"), ("failed", "Failed")],
         default="pending", required=True, index=True)
     error_message = fields.Text()
-
-    def write(self, vals):
-        result = super().write(vals)
-        check_company_kept(self, vals, ["account_id"])
-        return result

@@ -3,8 +3,6 @@ import json
 from odoo import api, fields, models
 
 from ..cloud import templates
-from ..tools import check_company_kept
-
 CATEGORIES = [("marketing", "Marketing"), ("utility", "Utility"), ("authentication", "Authentication")]
 STATUSES = [
     ("pending", "Pending"), ("approved", "Approved"), ("rejected", "Rejected"),
@@ -14,6 +12,8 @@ STATUSES = [
 
 class WaTemplate(models.Model):
     _name = "wa.template"
+    _inherit = ["wa.company.guard"]
+    _wa_company_parents = ("account_id",)
     _description = "WhatsApp Template"
     _order = "name, language"
 
@@ -33,11 +33,6 @@ class WaTemplate(models.Model):
         ("name_language_uniq", "unique(account_id, name, language)",
          "A template name exists once per language and account."),
     ]
-
-    def write(self, vals):
-        result = super().write(vals)
-        check_company_kept(self, vals, ["account_id"])
-        return result
 
     @api.depends("components")
     def _compute_body_preview(self):

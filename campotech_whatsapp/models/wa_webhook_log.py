@@ -1,13 +1,12 @@
 import json
 import logging
-import threading
 
 from odoo import _, api, fields, models
 
 from ..cloud import constants as C, events
 from ..cloud.errors import CloudError
 from ..cloud.retry import RetryPolicy
-from ..tools import aware, odoo_datetime
+from ..tools import aware, cron_commit, odoo_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -15,8 +14,10 @@ _logger = logging.getLogger(__name__)
 # before hashing or storing it.
 MAX_BODY_BYTES = 3 * 1024 * 1024
 PROCESS_RETRY = RetryPolicy(base_delay=60, max_delay=3600, max_attempts=6)
-# Passes a payload gets while some of its statuses name no stored message.
-UNMATCHED_STATUS_RETRIES = 3
+# Meta's "sent" can overtake the commit that stores the wamid of what we
+# sent: a payload whose statuses name no stored message gets a few more
+# passes (everything else in it is applied once whatever the passes).
+UNMATCHED_STATUS_RETRY = RetryPolicy(base_delay=60, max_delay=3600, max_attempts=3)
 
 
 class WaWebhookLog(models.Model):
@@ -91,7 +92,7 @@ class WaWebhookLog(models.Model):
             "account_id": account.id,
             "company_id": account.company_id.id,
         }
-        if not account._owns(ids):
+        if not ids.names(account.phone_number_id, account.waba_id):
             # Same Meta app, but a number no account here is set up for.
             values["error"] = _("Unknown phone_number_id %s: no WhatsApp account is set up for it.",
                                 ", ".join(ids.phone_number_ids) or "-")
@@ -106,11 +107,9 @@ class WaWebhookLog(models.Model):
     def _cron_process(self, limit=100):
         domain = self._due_domain()
         logs = self.search(domain, order="id", limit=limit)
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
         for log in logs:
             log._process_safely()
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            cron_commit(self.env)
         remaining = self.search_count(self._due_domain())
         self.env["ir.cron"]._notify_progress(done=len(logs), remaining=remaining)
 
@@ -137,15 +136,23 @@ class WaWebhookLog(models.Model):
             self._process_failed(error)
 
     def _process_failed(self, error):
+        self._retry_later(PROCESS_RETRY, error, "%s: %s" % (type(error).__name__, error),
+                          unreadable=isinstance(error, events.WebhookPayloadError))
+
+    def _retry_later(self, policy, error, text, unreadable=False):
+        """Count a failed pass and keep the log due again when the policy says so.
+
+        Returns whether another pass is planned.
+        """
         attempts = self.attempts + 1
-        decision = PROCESS_RETRY.next_processing_attempt(
-            attempts, error, aware(fields.Datetime.now()),
-            unreadable=isinstance(error, events.WebhookPayloadError))
+        decision = policy.next_processing_attempt(
+            attempts, error, aware(fields.Datetime.now()), unreadable=unreadable)
         self.write({
             "attempts": attempts,
-            "error": "%s: %s" % (type(error).__name__, error),
+            "error": text,
             "next_attempt_at": odoo_datetime(decision.at) if decision.retry else False,
         })
+        return decision.retry
 
     def _process(self):
         self.ensure_one()
@@ -172,18 +179,8 @@ class WaWebhookLog(models.Model):
             if change.field not in (C.FIELD_MESSAGES, C.FIELD_TEMPLATE_STATUS):
                 notes.append(_("Ignored webhook field %s.", change.field))
         touched._notify_new_messages()
-        if unmatched and self.attempts < UNMATCHED_STATUS_RETRIES:
-            # Meta's "sent" can overtake the commit that stores the wamid of
-            # what we sent: look again a little later. Everything else in
-            # the payload is applied once whatever the number of passes.
-            attempts = self.attempts + 1
-            decision = PROCESS_RETRY.next_processing_attempt(
-                attempts, "a status names no stored message", aware(fields.Datetime.now()))
-            self.write({
-                "attempts": attempts,
-                "error": "\n".join(notes),
-                "next_attempt_at": odoo_datetime(decision.at) if decision.retry else False,
-            })
+        if unmatched and self._retry_later(
+                UNMATCHED_STATUS_RETRY, "a status names no stored message", "\n".join(notes)):
             return
         self.write({
             "processed": True,
