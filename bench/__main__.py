@@ -1,6 +1,7 @@
 """Run the engine benchmarks: ``python -m bench [--quick] [--only parse|build|roundtrip]``.
 
-Run from the repository root with the engine's requirements installed.
+Run from the repository root with the engine's requirements installed, or use
+``scripts/bench [--quick]``, which runs it in the project's .venv.
 Prints a header (Python, machine) and one line per figure.
 """
 
