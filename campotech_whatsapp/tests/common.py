@@ -2,7 +2,6 @@
 local Meta simulator on loopback standing in for Meta (HTTP to anything
 but localhost is blocked in Odoo tests)."""
 
-import json
 import time
 from unittest.mock import patch
 
@@ -100,7 +99,3 @@ class WhatsAppMixin:
         return self.env["wa.message"].create({
             "conversation_id": conversation.id, "direction": "outbound", "wamid": wamid,
             "message_type": "text", "body": "Hola, vamos mañana a las 9", "state": state})
-
-
-def pretty(payload):
-    return json.dumps(payload, indent=1)

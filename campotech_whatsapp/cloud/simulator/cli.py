@@ -166,11 +166,11 @@ def _settings_text(settings):
         # The labels of the wa.account form, so each value finds its field.
         ("Graph URL", settings["graph_url"]),
         ("Graph API Version", settings["api_version"]),
-        ("Access token", settings["access_token"]),
-        ("Phone number ID", settings["phone_number_id"]),
+        ("Access Token", settings["access_token"]),
+        ("Phone Number ID", settings["phone_number_id"]),
         ("WhatsApp Business Account ID", settings["waba_id"]),
-        ("App secret", settings["app_secret"]),
-        ("Webhook verify token", settings["verify_token"]),
+        ("App Secret", settings["app_secret"]),
+        ("Webhook Verify Token", settings["verify_token"]),
     ]
     width = max(len(label) for label, _ in rows)
     return "\n".join("  %-*s  %s" % (width, label, value) for label, value in rows)
@@ -284,7 +284,7 @@ def _preview(body, width=40):
     part = body.get(kind) if isinstance(body.get(kind), dict) else {}
     text = part.get("body") or part.get("caption") or part.get("name") or ""
     text = " ".join(str(text).split())
-    text = text if len(text) <= width else text[:width - 1] + "…"
+    text = text if len(text) <= width else text[:width - 1].rstrip() + "…"
     return "%s %r" % (kind, text) if text else kind
 
 
