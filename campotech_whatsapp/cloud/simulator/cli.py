@@ -183,8 +183,6 @@ class UsageError(Exception):
 def _start(sim, args):
     try:
         sim.start()
-    except OverflowError as exc:  # a port argparse did not see (Python API)
-        raise UsageError("port %s: %s" % (args.port, exc)) from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise UsageError(
