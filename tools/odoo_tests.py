@@ -16,7 +16,8 @@ Configured only through the environment, so CI never picks up a developer's Odoo
 A fresh database (campotech_test_<timestamp>_<pid>) receives `-i campotech_whatsapp
 --test-enable`; the log goes to a file and, condensed, to the console. The run fails on a
 non-zero exit, any failed/erroring test, any ERROR/CRITICAL log line, a browser test (tour)
-that Odoo skipped for want of a usable Chrome/Chromium, or when no test ran.
+that Odoo skipped for want of a usable browser (no Chrome/Chromium, or no websocket-client in
+Odoo's virtualenv), or when no test ran.
 The last line is `odoo tests: N passed, M failed`.
 
     python tools/odoo_tests.py                 run (or skip)
@@ -119,8 +120,10 @@ class Verdict:
         if self.failed or self.errors:
             why.append(f"{self.failed} failed, {self.errors} error(s) of {self.tests_run} tests")
         if self.browser_skips:
+            fix = ("pip install websocket-client into Odoo's virtualenv"
+                   if "websocket-client" in self.browser_skips[0] else "install Debian's chromium")
             why.append(f"{len(self.browser_skips)} browser test(s) skipped for want of a usable "
-                       f"Chrome/Chromium ({self.browser_skips[0]}): install Debian's chromium")
+                       f"browser ({self.browser_skips[0]}): {fix}")
         if self.other_error_lines:
             why.append(f"{len(self.other_error_lines)} ERROR/CRITICAL log line(s) besides test failures")
         elif self.error_lines and not (self.failed or self.errors):
@@ -297,7 +300,7 @@ def report(verdict: Verdict, log_path: Path) -> int:
         for problem in verdict.problems:
             print(f"  {problem}")
     if verdict.browser_skips:
-        print("odoo tests: browser tests skipped (Odoo found or reached no Chrome/Chromium):")
+        print("odoo tests: browser tests skipped (Odoo could not drive Chrome/Chromium):")
         for skip in verdict.browser_skips:
             print(f"  {skip}")
     others = verdict.other_error_lines
