@@ -8,13 +8,17 @@ field we do not know is kept as a plain Change. One odd item never costs
 the others, because Meta would otherwise retry the whole POST for days.
 
 Only ``parse_webhook`` raises, and only when the body is not a WhatsApp
-Business Account webhook at all.
+Business Account webhook at all. Every string handed out can be stored (no
+NUL, no lone surrogate), and an item whose identity cannot be stored as Meta
+would send it (an id too long, not digits where Meta uses digits) carries a
+``problem`` instead of failing its neighbours; ``routing_ids`` never raises.
 """
 
 import dataclasses
 import datetime
 import json
 import math
+import re
 
 from . import constants as C
 from .errors import CloudError, classify
@@ -42,6 +46,10 @@ class _Malformed(Exception):
     """A message Meta sent in a shape we cannot read."""
 
 
+class _Unstorable(_Malformed):
+    """A value Meta would never send (an id too long, a number that is not digits)."""
+
+
 # --- Small readers that never raise on odd input -----------------------------
 
 def _dict(value):
@@ -52,21 +60,109 @@ def _dicts(value):
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def _str(value):
-    """A non-empty string, or None for missing, empty and non-scalar values."""
+# PostgreSQL text cannot hold NUL, and UTF-8 cannot encode the lone
+# surrogates a JSON "\ud800" escape produces.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_DIGITS = re.compile("[0-9]+")
+# Meta's ids (wamids, user ids) are printable ASCII without spaces.
+_TOKEN = re.compile("[\x21-\x7e]+")
+_INT_MAX = 2**63 - 1
+
+
+def clean_text(text):
+    """text with what no database column holds (NUL, lone surrogates) as U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def _str(value, limit=None):
+    """A non-empty storable string, or None for missing, empty and non-scalar values.
+
+    With ``limit``, a display value is cut to that many characters.
+    """
     if value is None or isinstance(value, (dict, list, bool)):
         return None
-    text = str(value)
-    return text or None
+    try:
+        text = str(value)
+    except ValueError:  # an int too long to print
+        return None
+    if limit is not None and len(text) > limit:
+        text = text[:limit - 1] + "…"
+    return clean_text(text) or None
 
 
-def _int(value):
+def _json_type(value):
+    return {dict: "object", list: "array", str: "string", bool: "boolean",
+            type(None): "null"}.get(type(value), "number")
+
+
+def _id(value, what, limit, digits=False):
+    """An identifier as Meta writes it, None when absent.
+
+    Raise _Unstorable when it cannot be one of Meta's: wrong JSON type, more
+    than ``limit`` characters, or characters Meta never uses in it.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _INT_MAX:
+        value = str(value)
+    if not isinstance(value, str):
+        raise _Unstorable("%s is a JSON %s, not an id" % (what, _json_type(value)))
+    if len(value) > limit:
+        raise _Unstorable("%s is %d characters long, more than the %d an id of Meta's has"
+                          % (what, len(value), limit))
+    if not (_DIGITS if digits else _TOKEN).fullmatch(value):
+        raise _Unstorable("%s holds characters Meta never uses in it (%s)"
+                          % (what, "digits only" if digits else "printable ASCII"))
+    return value
+
+
+def _graph_id(value, what="id"):
+    return _id(value, what, C.GRAPH_ID_MAX_DIGITS, digits=True)
+
+
+def _wamid(value, what="message id"):
+    return _id(value, what, C.WAMID_MAX)
+
+
+def _wa_id(value, what="wa_id"):
+    return _id(value, what, C.WA_ID_MAX_DIGITS, digits=True)
+
+
+def _user_id(value, what="user_id"):
+    return _id(value, what, C.USER_ID_MAX)
+
+
+def _lenient(reader, value, *args):
+    """reader(value), or None where it would raise: for ids that only help."""
+    try:
+        return reader(value, *args)
+    except _Unstorable:
+        return None
+
+
+class _Problems(list):
+    """The reasons an item cannot be stored, collected while it is read."""
+
+    def read(self, reader, value, *args):
+        try:
+            return reader(value, *args)
+        except _Unstorable as exc:
+            self.append(str(exc))
+            return None
+
+    def text(self):
+        return "; ".join(self) or None
+
+
+def _int(value, bound=_INT_MAX):
+    """An integer within ±bound (64-bit by default), else None."""
     if isinstance(value, bool):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError, OverflowError):
         return None
+    return number if -bound <= number <= bound else None
 
 
 def _number(value):
@@ -91,6 +187,28 @@ def _timestamp(value):
         return None
 
 
+def _storable(value, depth=0):
+    """A copy of JSON data that a JSON column accepts: clean strings, finite numbers.
+
+    Raise _Malformed past C.METADATA_DEPTH_MAX levels.
+    """
+    if depth > C.METADATA_DEPTH_MAX:
+        raise _Malformed("the message nests more than %d levels" % C.METADATA_DEPTH_MAX)
+    if isinstance(value, str):
+        return clean_text(value)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if -_INT_MAX <= value <= _INT_MAX else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {clean_text(str(key)): _storable(val, depth + 1) for key, val in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable(val, depth + 1) for val in value]
+    return _str(value)
+
+
 def _plain(data):
     """A shallow copy of data keeping only the keys whose values are set."""
     return {key: val for key, val in _dict(data).items() if val not in (None, "", [], {})}
@@ -112,7 +230,7 @@ class ErrorInfo:
     def from_dict(cls, data):
         data = _dict(data)
         return cls(
-            code=_int(data.get("code")),
+            code=_int(data.get("code"), C.ERROR_CODE_MAX),
             title=_str(data.get("title")),
             message=_str(data.get("message")),
             details=_str(_dict(data.get("error_data")).get("details")),
@@ -145,17 +263,22 @@ class Contact:
     profile_name: str | None
     username: str | None = None
     parent_user_id: str | None = None
+    # Why the sender's ids cannot be stored; None when they can.
+    problem: str | None = None
 
     @classmethod
     def from_dict(cls, data):
         data = _dict(data)
         profile = _dict(data.get("profile"))
+        problems = _Problems()
         return cls(
-            wa_id=_str(data.get("wa_id")),
-            user_id=_str(data.get("user_id")),
-            profile_name=_str(profile.get("name")),
-            username=_str(profile.get("username")),
-            parent_user_id=_str(data.get("parent_user_id")),
+            wa_id=problems.read(_wa_id, data.get("wa_id"), "contact wa_id"),
+            user_id=problems.read(_user_id, data.get("user_id"), "contact user_id"),
+            profile_name=_str(profile.get("name"), C.PROFILE_NAME_MAX),
+            username=_str(profile.get("username"), C.PROFILE_NAME_MAX),
+            parent_user_id=problems.read(_user_id, data.get("parent_user_id"),
+                                         "contact parent_user_id"),
+            problem=problems.text(),
         )
 
     def to_dict(self):
@@ -224,6 +347,9 @@ class InboundMessage:
     user_id: str | None = None
     phone_number_id: str | None = None
     raw: dict = dataclasses.field(default_factory=dict, repr=False)
+    # Why this message cannot be stored (its wamid or sender is not one of
+    # Meta's); None when it can. Retrying never helps such a message.
+    problem: str | None = None
 
     @property
     def reaction_removed(self):
@@ -253,6 +379,7 @@ class InboundMessage:
             "errors": [error.to_dict() for error in self.errors],
             "contact": self.contact.to_dict() if self.contact else None,
             "phone_number_id": self.phone_number_id,
+            "problem": self.problem,
         }
 
 
@@ -276,6 +403,8 @@ class Status:
     biz_opaque_callback_data: str | None = None
     phone_number_id: str | None = None
     raw: dict = dataclasses.field(default_factory=dict, repr=False)
+    # Why this status cannot be applied (its wamid is not one of Meta's).
+    problem: str | None = None
 
     @property
     def error(self):
@@ -294,6 +423,7 @@ class Status:
             "pricing": self.pricing,
             "biz_opaque_callback_data": self.biz_opaque_callback_data,
             "phone_number_id": self.phone_number_id,
+            "problem": self.problem,
         }
 
 
@@ -317,6 +447,8 @@ class TemplateStatusUpdate:
     category: str | None = None
     waba_id: str | None = None
     raw: dict = dataclasses.field(default_factory=dict, repr=False)
+    # Why this update cannot be applied (its template id or name is not Meta's).
+    problem: str | None = None
 
     def to_dict(self):
         data = dataclasses.asdict(self)
@@ -338,6 +470,8 @@ class Change:
     errors: list = dataclasses.field(default_factory=list)
     template_update: TemplateStatusUpdate | None = None
     value: dict = dataclasses.field(default_factory=dict, repr=False)
+    # Why nothing of this change can be used (its account ids are not Meta's).
+    problem: str | None = None
 
     @property
     def raw(self):
@@ -396,11 +530,12 @@ def _read_media(message):
     kind = message.get("type")
     part = _part(message, kind)
     media = MediaRef(
-        id=_str(part.get("id")),
-        mime_type=_str(part.get("mime_type")),
-        sha256=_str(part.get("sha256")),
+        # Digits only: the id becomes a Graph URL path when it is downloaded.
+        id=_graph_id(part.get("id"), "media id"),
+        mime_type=_str(part.get("mime_type"), C.MIME_TYPE_MAX),
+        sha256=_str(part.get("sha256"), C.MIME_TYPE_MAX),
         caption=_str(part.get("caption")),
-        filename=_str(part.get("filename")),
+        filename=_str(part.get("filename"), C.MEDIA_FILENAME_MAX),
         voice=part.get("voice") is True,
         animated=part.get("animated") is True,
     )
@@ -498,7 +633,7 @@ def _read_button(message):
 
 def _read_reaction(message):
     part = _part(message, "reaction")
-    target = _str(part.get("message_id"))
+    target = _wamid(part.get("message_id"), "reaction message_id")
     if target is None:
         raise _Malformed("reaction has no message_id")
     emoji = _str(part.get("emoji"))
@@ -507,7 +642,8 @@ def _read_reaction(message):
 
 
 def _order_summary(items, note):
-    quantities = [_int(item.get("quantity")) for item in items]
+    # A quantity beyond a billion is not an order; it must not overflow the total.
+    quantities = [_int(item.get("quantity"), 10**9) for item in items]
     count = sum(q if q is not None and q > 0 else 1 for q in quantities)
     text = "🛒 Pedido: %d %s" % (count, "producto" if count == 1 else "productos")
     prices = [_number(item.get("item_price")) for item in items]
@@ -531,8 +667,8 @@ def _read_system(message):
     kind = _str(part.get("type"))
     data = {key: val for key, val in _plain(part).items() if not isinstance(val, (dict, list))}
     # Cloud API puts the new number in "wa_id"; the old on-premises API used "new_wa_id".
-    data["new_wa_id"] = _str(part.get("wa_id")) or _str(part.get("new_wa_id"))
-    data["new_user_id"] = _str(part.get("user_id")) or _str(part.get("new_user_id"))
+    data["new_wa_id"] = _wa_id(part.get("wa_id") or part.get("new_wa_id"), "new wa_id")
+    data["new_user_id"] = _user_id(part.get("user_id") or part.get("new_user_id"), "new user_id")
     text = _str(part.get("body"))
     if not text and kind == "user_changed_number" and data["new_wa_id"]:
         text = TEXT_NUMBER_CHANGED % data["new_wa_id"]
@@ -573,9 +709,10 @@ def _read_context(value):
     value = _dict(value)
     if not value:
         return None
+    # Only a pointer to another message: an implausible one points nowhere.
     return MessageContext(
-        from_=_str(value.get("from")),
-        id=_str(value.get("id")),
+        from_=_lenient(_wa_id, value.get("from")),
+        id=_lenient(_wamid, value.get("id")),
         forwarded=value.get("forwarded") is True,
         frequently_forwarded=value.get("frequently_forwarded") is True,
         referred_product=_plain(value.get("referred_product")) or None,
@@ -595,41 +732,48 @@ def _sender(contacts, wa_id, user_id):
 
 def _message(data, contacts, phone_number_id):
     raw = data if isinstance(data, dict) else {"value": data}
-    wa_id = _str(raw.get("from"))
-    contact = _sender(contacts, wa_id, _str(raw.get("from_user_id")))
-    kind = _str(raw.get("type")) or "unknown"
+    problems = _Problems()
+    wa_id = problems.read(_wa_id, raw.get("from"), "from")
+    from_user_id = problems.read(_user_id, raw.get("from_user_id"), "from_user_id")
+    contact = _sender(contacts, wa_id, from_user_id)
+    if contact is not None and contact.problem:
+        problems.append(contact.problem)
+    kind = _str(raw.get("type"), C.FIELD_NAME_MAX) or "unknown"
     errors = _errors(raw.get("errors"))
     common = {
-        "id": _str(raw.get("id")),
+        "id": problems.read(_wamid, raw.get("id"), "id"),
         "wa_id": wa_id,
-        "user_id": _str(raw.get("from_user_id")) or (contact.user_id if contact else None),
+        "user_id": from_user_id or (contact.user_id if contact else None),
         "timestamp": _timestamp(raw.get("timestamp")),
         "type": kind,
         "errors": errors,
         "contact": contact,
         "phone_number_id": phone_number_id,
         "raw": raw,
+        "problem": problems.text(),
     }
     try:
         if not isinstance(data, dict):
             raise _Malformed("the message is not a JSON object")
         body = _READERS.get(kind, _read_other)(raw)
         context = _read_context(raw.get("context"))
-    except (_Malformed, TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        metadata = dict(body.metadata)
+        if context is not None:
+            metadata["context"] = context.to_dict()
+        if _dict(raw.get("referral")):
+            metadata["referral"] = raw["referral"]
+        if errors:
+            metadata["errors"] = [error.to_dict() for error in errors]
+        metadata = _storable(metadata)
+    except (_Malformed, TypeError, ValueError, AttributeError, KeyError, IndexError,
+            OverflowError) as exc:
         # Keep the message (it has a wamid Meta will not resend) but say why
         # it cannot be shown as what it claims to be.
         reason = str(exc) if isinstance(exc, _Malformed) else "%s: %s" % (type(exc).__name__, exc)
-        metadata = {"note": "could not read this %s message: %s" % (kind, reason)}
+        metadata = {"note": clean_text("could not read this %s message: %s" % (kind, reason))}
         if errors:
-            metadata["errors"] = [error.to_dict() for error in errors]
+            metadata["errors"] = _storable([error.to_dict() for error in errors])
         return InboundMessage(record_type="unknown", body_text="", metadata=metadata, **common)
-    metadata = dict(body.metadata)
-    if context is not None:
-        metadata["context"] = context.to_dict()
-    if _dict(raw.get("referral")):
-        metadata["referral"] = raw["referral"]
-    if errors:
-        metadata["errors"] = [error.to_dict() for error in errors]
     return InboundMessage(
         record_type=C.INBOUND_RECORD_TYPE.get(kind, "unknown"),
         body_text=body.text,
@@ -668,9 +812,10 @@ def _pricing(value):
 
 
 def _status(data, phone_number_id):
-    status = _str(data.get("status"))
+    status = _str(data.get("status"), C.FIELD_NAME_MAX)
+    problems = _Problems()
     return Status(
-        id=_str(data.get("id")),
+        id=problems.read(_wamid, data.get("id"), "status id"),
         status=status.lower() if status else None,
         timestamp=_timestamp(data.get("timestamp")),
         recipient_id=_str(data.get("recipient_id")),
@@ -681,6 +826,7 @@ def _status(data, phone_number_id):
         biz_opaque_callback_data=_str(data.get("biz_opaque_callback_data")),
         phone_number_id=phone_number_id,
         raw=data,
+        problem=problems.text(),
     )
 
 
@@ -689,12 +835,13 @@ def _template_update(value, waba_id):
     event = event.upper() if event else None
     reason = _str(value.get("reason"))
     category = _str(value.get("message_template_category"))
+    problems = _Problems()
     return TemplateStatusUpdate(
         event=event,
         status=C.TEMPLATE_EVENT_STATUS.get(event),
-        template_id=_str(value.get("message_template_id")),
-        name=_str(value.get("message_template_name")),
-        language=_str(value.get("message_template_language")),
+        template_id=problems.read(_graph_id, value.get("message_template_id"), "template id"),
+        name=problems.read(_template_name, value.get("message_template_name")),
+        language=_str(value.get("message_template_language"), C.FIELD_NAME_MAX),
         # "NONE" is Meta's way of saying there is no reason (a pause).
         reason=None if reason and reason.upper() == "NONE" else reason,
         other_info=_plain(value.get("other_info")) or None,
@@ -702,16 +849,36 @@ def _template_update(value, waba_id):
         category=category.lower() if category else None,
         waba_id=waba_id,
         raw=value,
+        problem=problems.text(),
     )
 
 
-def _change(entry_id, data):
-    field = _str(data.get("field"))
+def _template_name(value):
+    name = _str(value)
+    if name and len(name) > C.TEMPLATE_NAME_MAX:
+        raise _Unstorable("template name is %d characters long, more than Meta's %d"
+                          % (len(name), C.TEMPLATE_NAME_MAX))
+    return name
+
+
+def _field(value):
+    field = _str(value)
+    if field and len(field) > C.FIELD_NAME_MAX:
+        raise _Unstorable("field name is %d characters long" % len(field))
+    return field
+
+
+def _change(entry, data):
+    problems = _Problems()
+    entry_id = problems.read(_graph_id, entry.get("id"), "entry id")
+    field = problems.read(_field, data.get("field"))
     value = _dict(data.get("value"))
     meta = _dict(value.get("metadata"))
-    phone_number_id = _str(meta.get("phone_number_id"))
+    phone_number_id = problems.read(_graph_id, meta.get("phone_number_id"), "phone_number_id")
     parts = {}
-    if field == C.FIELD_MESSAGES:
+    if problems:
+        pass  # nothing of it can be routed to an account: keep only the reason
+    elif field == C.FIELD_MESSAGES:
         contacts = [Contact.from_dict(item) for item in _dicts(value.get("contacts"))]
         raw_messages = value.get("messages") if isinstance(value.get("messages"), list) else []
         parts = {
@@ -725,14 +892,20 @@ def _change(entry_id, data):
         entry_id=entry_id,
         field=field,
         phone_number_id=phone_number_id,
-        display_phone_number=_str(meta.get("display_phone_number")),
+        display_phone_number=_str(meta.get("display_phone_number"), C.FIELD_NAME_MAX),
         errors=_errors(value.get("errors")),
         value=value,
+        problem=problems.text(),
         **parts,
     )
 
 
 # --- Entry points -------------------------------------------------------------
+
+def _reject_constant(name):
+    # NaN and Infinity are not JSON, and no JSON column takes them.
+    raise ValueError("%s is not a JSON number" % name)
+
 
 def _decode(body):
     if isinstance(body, dict):
@@ -747,27 +920,31 @@ def _decode(body):
             raise WebhookPayloadError(
                 "webhook body must be bytes, str or dict, not %s" % type(body).__name__)
         try:
-            data = json.loads(body)
+            data = json.loads(body, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
             raise WebhookPayloadError("webhook body is not valid JSON (%s at line %d column %d)"
                                       % (exc.msg, exc.lineno, exc.colno)) from exc
         except RecursionError as exc:
             raise WebhookPayloadError("webhook body is nested too deeply") from exc
+        except ValueError as exc:
+            # An integer of more than 4300 digits, NaN or Infinity.
+            raise WebhookPayloadError("webhook body is not valid JSON (a number out of range)") from exc
     if not isinstance(data, dict):
         raise WebhookPayloadError(
-            "webhook body is a JSON %s, expected an object" % type(data).__name__)
-    if data.get("object") != C.WEBHOOK_OBJECT:
-        raise WebhookPayloadError("webhook object is %.40r, expected %r"
-                                  % (data.get("object"), C.WEBHOOK_OBJECT))
+            "webhook body is a JSON %s, expected an object" % _json_type(data))
+    kind = data.get("object")
+    if kind != C.WEBHOOK_OBJECT:
+        shown = "%.40r" % clean_text(kind[:40]) if isinstance(kind, str) else (
+            "None" if kind is None else "a JSON %s" % _json_type(kind))
+        raise WebhookPayloadError("webhook object is %s, expected %r" % (shown, C.WEBHOOK_OBJECT))
     return data
 
 
 def _changes(data):
-    """(entry id, change dict) pairs in payload order, skipping non-objects."""
+    """(entry, change) dict pairs in payload order, skipping non-objects."""
     for entry in _dicts(data.get("entry")):
-        entry_id = _str(entry.get("id"))
         for change in _dicts(entry.get("changes")):
-            yield entry_id, change
+            yield entry, change
 
 
 def parse_webhook(body):
@@ -778,17 +955,23 @@ def parse_webhook(body):
     envelope is read without raising.
     """
     data = _decode(body)
-    return WebhookBatch(changes=[_change(entry_id, change) for entry_id, change in _changes(data)],
+    return WebhookBatch(changes=[_change(entry, change) for entry, change in _changes(data)],
                         raw=data)
 
 
 @dataclasses.dataclass(frozen=True)
 class Routing:
-    """What a webhook names before it is trusted: whose it is and what it carries."""
+    """What a webhook names before it is trusted: whose it is and what it carries.
+
+    Only plausible ids are listed (digits, at most C.GRAPH_ID_MAX_DIGITS) and at
+    most C.ROUTING_IDS_MAX of each; ``problem`` says why a body is not a
+    webhook at all, None when it is one.
+    """
 
     phone_number_ids: list
     waba_ids: list
     event_types: list
+    problem: str | None = None
 
     def names(self, phone_number_id, waba_id):
         """Whether the webhook is for the account with these ids.
@@ -800,9 +983,17 @@ class Routing:
             return phone_number_id in self.phone_number_ids
         return bool(waba_id) and waba_id in self.waba_ids
 
+    @property
+    def event_type(self):
+        """The event kinds as one short label ("messages,statuses"), "unknown" for none."""
+        return ",".join(self.event_types) or "unknown"
 
-def _add(found, value):
-    if value and value not in found:
+
+_EVENT_KIND = re.compile("[a-z0-9_]{1,%d}" % C.FIELD_NAME_MAX)
+
+
+def _add(found, value, limit=C.ROUTING_IDS_MAX):
+    if value and value not in found and len(found) < limit:
         found.append(value)
 
 
@@ -810,26 +1001,31 @@ def routing_ids(body):
     """The phone number ids, WABA ids and event kinds of a webhook body.
 
     Meant for the controller to pick the account whose app secret checks
-    the signature, before anything else is trusted; empty lists on garbage.
-    Event kinds are the change fields, with ``messages`` split into
-    ``messages`` and ``statuses`` by what the value holds.
+    the signature, before anything else is trusted, so it never raises: on
+    garbage the lists are empty and ``problem`` says why. Event kinds are
+    the change fields, with ``messages`` split into ``messages`` and
+    ``statuses`` by what the value holds; an odd field name counts as
+    ``unknown``.
     """
-    routing = Routing([], [], [])
     try:
         data = _decode(body)
-    except WebhookPayloadError:
-        return routing
-    for entry_id, change in _changes(data):
+    except WebhookPayloadError as exc:
+        return Routing([], [], [], problem=str(exc))
+    routing = Routing([], [], [])
+    for entry, change in _changes(data):
         value = _dict(change.get("value"))
-        _add(routing.waba_ids, entry_id)
-        _add(routing.phone_number_ids, _str(_dict(value.get("metadata")).get("phone_number_id")))
-        field = _str(change.get("field")) or "unknown"
+        _add(routing.waba_ids, _lenient(_graph_id, entry.get("id")))
+        _add(routing.phone_number_ids,
+             _lenient(_graph_id, _dict(value.get("metadata")).get("phone_number_id")))
+        field = change.get("field")
+        if not (isinstance(field, str) and _EVENT_KIND.fullmatch(field)):
+            field = "unknown"
         if field == C.FIELD_MESSAGES:
             for kind in ("messages", "statuses", "errors"):
                 if value.get(kind):
-                    _add(routing.event_types, kind)
+                    _add(routing.event_types, kind, C.ROUTING_EVENT_TYPES_MAX)
         else:
-            _add(routing.event_types, field)
+            _add(routing.event_types, field, C.ROUTING_EVENT_TYPES_MAX)
     return routing
 
 
