@@ -14,8 +14,8 @@ would send it (an id too long, not digits where Meta uses digits) carries a
 ``problem`` instead of failing its neighbours; ``routing_ids`` never raises.
 """
 
-# One package, four concerns; every name importers use stays importable
-# from ``cloud.events``.
+# One module per concern (values and types, parsing, routing, status order);
+# every name importers use stays importable from ``cloud.events``.
 from .. import constants as C
 from .parsing import (
     TEXT_CONTACT, TEXT_FLOW_SENT, TEXT_NUMBER_CHANGED, TEXT_UNSUPPORTED, TEXT_USER_ID_CHANGED,
