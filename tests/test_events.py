@@ -810,3 +810,33 @@ def test_statuses_and_template_updates_with_unstorable_ids_say_why():
         {"event": "APPROVED", "message_template_id": "12\x00", "message_template_name": "n" * 600},
         TEMPLATE_FIELD)).template_updates())
     assert "template id" in update.problem and "template name" in update.problem
+
+
+# --- the engine's own texts come from the addon's translations ------------------------
+
+def test_previews_are_english_sources_translated_by_the_addons_po_files():
+    from campotech_whatsapp.cloud import translations
+
+    english = only_message_with(load("unsupported"), lambda source: source)
+    assert english.body_text == events.TEXT_UNSUPPORTED == "Unsupported message"
+    assert translations.catalogue("es_AR")[events.TEXT_UNSUPPORTED] == "Mensaje no compatible"
+    assert translations.translator("en_US")("Form sent") == "Form sent"
+    assert translations.translator("xx_XX")("Form sent") == "Form sent"
+    for source in (events.TEXT_UNSUPPORTED, events.TEXT_FLOW_SENT, events.TEXT_CONTACT,
+                   events.TEXT_NUMBER_CHANGED, events.TEXT_USER_ID_CHANGED,
+                   events.TEXT_ORDER_ONE, events.TEXT_ORDER_MANY):
+        for lang in ("es_AR", "es"):
+            assert translations.catalogue(lang).get(source), (lang, source)
+
+
+def only_message_with(body, translate):
+    (message,) = events.parse_webhook(body, translate=translate).messages()
+    return message
+
+
+def test_po_reader_joins_continued_lines_and_skips_plurals():
+    from campotech_whatsapp.cloud.translations import parse_po
+
+    text = ('msgid ""\nmsgstr "header"\n\n#. c\nmsgid "a"\n"b \\"q\\""\nmsgstr ""\n"AB"\n\n'
+            'msgid "one"\nmsgid_plural "many"\nmsgstr[0] "uno"\n\nmsgid "empty"\nmsgstr ""\n')
+    assert parse_po(text) == {'ab "q"': "AB"}

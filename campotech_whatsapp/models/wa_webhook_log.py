@@ -1,7 +1,9 @@
 import base64
+import functools
 import logging
 
 from odoo import _, api, fields, models
+from odoo.tools.translate import get_translation
 
 from ..cloud import constants as C, events, webhook
 from ..cloud.errors import CloudError
@@ -182,7 +184,7 @@ class WaWebhookLog(models.Model):
 
     def _process(self):
         self.ensure_one()
-        batch = events.parse_webhook(self._raw_body())
+        batch = events.parse_webhook(self._raw_body(), translate=self._engine_translator())
         notes = []
         # Items Meta would never send as they are: each fails alone, and no
         # later pass can store them, so they stop retries of this log.
@@ -240,6 +242,12 @@ class WaWebhookLog(models.Model):
             "next_attempt_at": False,
         })
 
+    def _engine_translator(self):
+        """The engine's own texts (previews such as "Unsupported message") in the
+        language of the log's company, from this addon's translations."""
+        lang = self.company_id.partner_id.lang or self.env.lang or "en_US"
+        return functools.partial(_translate_engine_text, lang)
+
     def action_reprocess(self):
         # As the cron does: the log's own account decides, not the clicking
         # user's current company.
@@ -256,3 +264,7 @@ class WaWebhookLog(models.Model):
             return
         limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
         self.search([("processed", "=", True), ("create_date", "<", limit)]).unlink()
+
+
+def _translate_engine_text(lang, source):
+    return get_translation("campotech_whatsapp", lang, source, ())

@@ -184,3 +184,12 @@ class TestWebhookController(WhatsAppMixin, HttpCase):
         self.assertEqual({outcome: HTTP_ANSWERS[outcome][0] for outcome in webhook.Outcome},
                          {webhook.Outcome.STORED: 200, webhook.Outcome.REFUSED: 403,
                           webhook.Outcome.TOO_LARGE: 413})
+
+    def test_engine_previews_are_stored_in_the_company_language(self):
+        self.env["res.lang"]._activate_lang("es_AR")
+        self.company_a.partner_id.lang = "es_AR"
+        self.receive(self.inbound_payload(self.account_a, {"type": "unsupported"}))
+        self.company_a.partner_id.lang = "en_US"
+        self.receive(self.inbound_payload(self.account_a, {"type": "unsupported"}))
+        self.assertEqual(self.env["wa.message"].search([], order="id").mapped("body"),
+                         ["Mensaje no compatible", "Unsupported message"])

@@ -18,8 +18,8 @@ would send it (an id too long, not digits where Meta uses digits) carries a
 # every name importers use stays importable from ``cloud.events``.
 from .. import constants as C
 from .parsing import (
-    TEXT_CONTACT, TEXT_FLOW_SENT, TEXT_NUMBER_CHANGED, TEXT_UNSUPPORTED, TEXT_USER_ID_CHANGED,
-    parse_webhook,
+    TEXT_CONTACT, TEXT_FLOW_SENT, TEXT_NUMBER_CHANGED, TEXT_ORDER_MANY, TEXT_ORDER_ONE,
+    TEXT_UNSUPPORTED, TEXT_USER_ID_CHANGED, parse_webhook,
 )
 from .routing import Routing, phone_number_ids, routing_ids
 from .status_order import message_state, status_advances
@@ -32,7 +32,7 @@ from .values import clean_text
 __all__ = [
     "C", "Change", "Contact", "ErrorInfo", "InboundMessage", "MediaRef", "MessageContext",
     "Routing", "Status", "TemplateStatusUpdate", "WebhookBatch", "WebhookPayloadError",
-    "TEXT_CONTACT", "TEXT_FLOW_SENT", "TEXT_NUMBER_CHANGED", "TEXT_UNSUPPORTED",
-    "TEXT_USER_ID_CHANGED", "clean_text", "message_state", "parse_webhook", "phone_number_ids",
+    "TEXT_CONTACT", "TEXT_FLOW_SENT", "TEXT_NUMBER_CHANGED", "TEXT_ORDER_MANY", "TEXT_ORDER_ONE",
+    "TEXT_UNSUPPORTED", "TEXT_USER_ID_CHANGED", "clean_text", "message_state", "parse_webhook", "phone_number_ids",
     "routing_ids", "status_advances",
 ]

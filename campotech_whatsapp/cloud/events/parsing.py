@@ -4,7 +4,7 @@ template updates and changes, and ``parse_webhook`` on top."""
 import dataclasses
 import json
 
-from .. import constants as C
+from .. import constants as C, translations
 from .types import (
     Change, Contact, _errors, InboundMessage, MediaRef, MessageContext, Status,
     TemplateStatusUpdate, WebhookBatch, WebhookPayloadError,
@@ -14,18 +14,22 @@ from .values import (
     _plain, _Problems, _storable, _str, _timestamp, _Unstorable, _user_id, _wa_id, _wamid,
 )
 
-# What the chat shows for messages that carry no text of their own. Plain,
-# Spanish-neutral and fixed, so the same payload always renders the same.
-TEXT_UNSUPPORTED = "Mensaje no compatible"
-TEXT_FLOW_SENT = "Formulario enviado"
-TEXT_CONTACT = "Contacto"
-TEXT_NUMBER_CHANGED = "El contacto cambió su número a +%s"
-TEXT_USER_ID_CHANGED = "El contacto cambió su identificador de WhatsApp"
+# What the chat shows for messages that carry no text of their own: English
+# sources, translated by the addon's i18n (see cloud/translations.py), so the
+# same payload always renders the same in one language.
+TEXT_UNSUPPORTED = "Unsupported message"
+TEXT_FLOW_SENT = "Form sent"
+TEXT_CONTACT = "Contact card"
+TEXT_NUMBER_CHANGED = "The contact changed their number to +%s"
+TEXT_USER_ID_CHANGED = "The contact changed their WhatsApp ID"
+TEXT_ORDER_ONE = "🛒 Order: 1 product"
+TEXT_ORDER_MANY = "🛒 Order: %d products"
 
 
 @dataclasses.dataclass
 class _Body:
-    text: str = ""
+    # The text, or a function of a translator for a text the engine writes.
+    text: object = ""
     metadata: dict = dataclasses.field(default_factory=dict)
     media: MediaRef | None = None
     reaction_to: str | None = None
@@ -105,8 +109,10 @@ def _read_contacts(message):
     labels = []
     for card in cards:
         phone = card["phones"][0].get("phone") if card["phones"] else None
-        labels.append(card["name"] or _str(phone) or TEXT_CONTACT)
-    return _Body(text="👤 " + ", ".join(labels or [TEXT_CONTACT]), metadata={"contacts": cards})
+        labels.append(card["name"] or _str(phone))
+    labels = labels or [None]
+    return _Body(text=lambda tr: "👤 " + ", ".join(label or tr(TEXT_CONTACT) for label in labels),
+                 metadata={"contacts": cards})
 
 
 def _parse_response_json(value):
@@ -136,7 +142,7 @@ def _read_interactive(message):
                 "response_json": raw_json if isinstance(raw_json, str) else None}
         # A Flow's body is Meta's fixed English "Sent"; other nfm kinds (an
         # address) carry text worth showing.
-        text = TEXT_FLOW_SENT if data["name"] == "flow" else data["body"] or TEXT_FLOW_SENT
+        text = (data["name"] != "flow" and data["body"]) or (lambda tr: tr(TEXT_FLOW_SENT))
         return _Body(text=text, metadata={"interactive": data})
     # A reply kind newer than this module: keep its data for whoever knows it.
     return _Body(metadata={"interactive": {"type": kind, "data": reply or None}})
@@ -158,11 +164,11 @@ def _read_reaction(message):
     return _Body(text=emoji or "", metadata={"reaction": data}, reaction_to=target)
 
 
-def _order_summary(items, note):
+def _order_summary(items, note, tr):
     # A quantity beyond a billion is not an order; it must not overflow the total.
     quantities = [_int(item.get("quantity"), 10**9) for item in items]
     count = sum(q if q is not None and q > 0 else 1 for q in quantities)
-    text = "🛒 Pedido: %d %s" % (count, "producto" if count == 1 else "productos")
+    text = tr(TEXT_ORDER_ONE) if count == 1 else tr(TEXT_ORDER_MANY) % count
     prices = [_number(item.get("item_price")) for item in items]
     currencies = {_str(item.get("currency")) for item in items}
     if items and None not in prices and None not in quantities and len(currencies) == 1:
@@ -176,7 +182,7 @@ def _read_order(message):
     items = [_plain(item) for item in _dicts(part.get("product_items"))]
     note = _str(part.get("text"))
     data = {"catalog_id": _str(part.get("catalog_id")), "text": note, "product_items": items}
-    return _Body(text=_order_summary(items, note), metadata={"order": data})
+    return _Body(text=lambda tr: _order_summary(items, note, tr), metadata={"order": data})
 
 
 def _read_system(message):
@@ -187,10 +193,11 @@ def _read_system(message):
     data["new_wa_id"] = _wa_id(part.get("wa_id") or part.get("new_wa_id"), "new wa_id")
     data["new_user_id"] = _user_id(part.get("user_id") or part.get("new_user_id"), "new user_id")
     text = _str(part.get("body"))
-    if not text and kind == "user_changed_number" and data["new_wa_id"]:
-        text = TEXT_NUMBER_CHANGED % data["new_wa_id"]
+    new_wa_id = data["new_wa_id"]
+    if not text and kind == "user_changed_number" and new_wa_id:
+        text = lambda tr: tr(TEXT_NUMBER_CHANGED) % new_wa_id  # noqa: E731
     elif not text and kind == "user_changed_user_id":
-        text = TEXT_USER_ID_CHANGED
+        text = lambda tr: tr(TEXT_USER_ID_CHANGED)  # noqa: E731
     return _Body(text=text or "", metadata={"system": data})
 
 
@@ -202,7 +209,7 @@ def _read_other(message):
     if inner:
         metadata["unsupported"] = {"type": _str(inner.get("type"))}
     unsupported = kind in ("unsupported", "unknown") or bool(message.get("errors"))
-    return _Body(text=TEXT_UNSUPPORTED if unsupported else "", metadata=metadata)
+    return _Body(text=(lambda tr: tr(TEXT_UNSUPPORTED)) if unsupported else "", metadata=metadata)
 
 
 _READERS = {
@@ -247,7 +254,7 @@ def _sender(contacts, wa_id, user_id):
     return contacts[0] if contacts else None
 
 
-def _message(data, contacts, phone_number_id):
+def _message(data, contacts, phone_number_id, tr):
     raw = data if isinstance(data, dict) else {"value": data}
     problems = _Problems()
     wa_id = problems.take(_wa_id, raw.get("from"), "from")
@@ -273,6 +280,7 @@ def _message(data, contacts, phone_number_id):
         if not isinstance(data, dict):
             raise _Malformed("the message is not a JSON object")
         body = _READERS.get(kind, _read_other)(raw)
+        text = body.text(tr) if callable(body.text) else body.text
         context = _read_context(raw.get("context"))
         metadata = dict(body.metadata)
         if context is not None:
@@ -293,7 +301,7 @@ def _message(data, contacts, phone_number_id):
         return InboundMessage(record_type="unknown", body_text="", metadata=metadata, **common)
     return InboundMessage(
         record_type=C.INBOUND_RECORD_TYPE.get(kind, "unknown"),
-        body_text=body.text,
+        body_text=clean_text(text),
         metadata=metadata,
         media=body.media,
         context=context,
@@ -385,7 +393,7 @@ def _field(value):
     return field
 
 
-def _change(entry, data):
+def _change(entry, data, tr):
     problems = _Problems()
     entry_id = problems.take(_graph_id, entry.get("id"), "entry id")
     field = problems.take(_field, data.get("field"))
@@ -400,7 +408,7 @@ def _change(entry, data):
         raw_messages = value.get("messages") if isinstance(value.get("messages"), list) else []
         parts = {
             "contacts": contacts,
-            "messages": [_message(item, contacts, phone_number_id) for item in raw_messages],
+            "messages": [_message(item, contacts, phone_number_id, tr) for item in raw_messages],
             "statuses": [_status(item, phone_number_id) for item in _dicts(value.get("statuses"))],
         }
     elif field == C.FIELD_TEMPLATE_STATUS:
@@ -464,13 +472,16 @@ def _changes(data):
             yield entry, change
 
 
-def parse_webhook(body):
+def parse_webhook(body, translate=None):
     """Parse a webhook POST body (bytes, str or an already decoded dict).
 
     Raise WebhookPayloadError when the body is not JSON, not an object or
     not a ``whatsapp_business_account`` webhook; anything inside a valid
-    envelope is read without raising.
+    envelope is read without raising. ``translate`` turns the engine's own
+    English texts (the TEXT_* previews) into the reader's language; by
+    default the addon's translations for translations.DEFAULT_LANG.
     """
     data = _decode(body)
-    return WebhookBatch(changes=[_change(entry, change) for entry, change in _changes(data)],
+    tr = translate or translations.translator()
+    return WebhookBatch(changes=[_change(entry, change, tr) for entry, change in _changes(data)],
                         raw=data)
