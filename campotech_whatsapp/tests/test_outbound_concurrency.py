@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 
@@ -166,11 +167,11 @@ class TestOutboundConcurrency(TransactionCase):
                    "-d", self.env.cr.dbname, "--addons-path", config["addons_path"]]
         if config.rcfile and os.path.exists(config.rcfile):
             command[3:3] = ["-c", config.rcfile]
-        worker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True)
-        worker.stdin.write(WORKER_SCRIPT % {"key": KEY})
-        worker.stdin.close()
-        return worker
+        with tempfile.TemporaryFile("w+") as script:
+            script.write(WORKER_SCRIPT % {"key": KEY})
+            script.seek(0)
+            return subprocess.Popen(command, stdin=script, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
 
     @staticmethod
     def wait_for(predicate, timeout=30.0, step=0.2):
