@@ -37,6 +37,7 @@
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "views/wa_menus.xml",
+        "wizard/wa_composer_views.xml",
     ],
     "installable": True,
     "application": True,

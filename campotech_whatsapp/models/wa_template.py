@@ -64,8 +64,8 @@ class WaTemplate(models.Model):
              "Meta's review needs one.")
     body_text = fields.Text("Body")
     footer_text = fields.Char("Footer")
-    button_ids = fields.One2many("wa.template.button", "template_id", "Buttons", copy=True)
-    variable_ids = fields.One2many("wa.template.variable", "template_id", "Variables", copy=True)
+    button_ids = fields.One2many("wa.template.button", "template_id", copy=True)
+    variable_ids = fields.One2many("wa.template.variable", "template_id", copy=True)
     preview_ref = fields.Reference(
         selection="_selection_preview_models", string="Preview Record",
         help="A record to render the preview with; the samples fill what it lacks.")
@@ -363,6 +363,8 @@ class WaTemplate(models.Model):
         samples, the sample fills what is still missing (previews)."""
         self.ensure_one()
         values = {str(k): v for k, v in (values or {}).items() if v not in (None, False, "")}
+        if record and self.model and record._name != self.model:
+            record = None  # the mappings read another model: the values must say it all
         out = {}
         for var in self.variable_ids:
             if var.key in values:

@@ -36,7 +36,7 @@ class WaTemplateVariable(models.Model):
         help="Field of the record, dotted through relations: partner_id.name, name, "
              "date_deadline, amount_total, invoice_date_due…")
     fixed_value = fields.Char()
-    report_id = fields.Many2one("ir.actions.report", "Report", ondelete="set null",
+    report_id = fields.Many2one("ir.actions.report", ondelete="set null",
                                 domain="[('report_type', '=', 'qweb-pdf')]")
     attachment_id = fields.Many2one("ir.attachment", "Fixed File", ondelete="set null")
     sample_value = fields.Char(
