@@ -13,3 +13,5 @@ from . import res_partner
 from . import project_task
 from . import account_move
 from . import res_config_settings
+from . import wa_pacing
+from . import wa_media_upload
