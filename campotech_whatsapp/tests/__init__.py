@@ -8,3 +8,4 @@ from . import test_outbound_send
 from . import test_outbound_queue
 from . import test_outbound_concurrency
 from . import test_composer
+from . import test_outbound_templates
