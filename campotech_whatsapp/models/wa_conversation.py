@@ -63,7 +63,8 @@ class WaConversation(models.Model):
     def _compute_window_open(self):
         now = fields.Datetime.now()
         for conversation in self:
-            conversation.window_open = window.is_window_open(conversation.last_inbound_at or None, now)
+            conversation.window_open = window.is_window_open(
+                conversation.last_inbound_at or None, now)
 
     @api.depends("customer_name", "customer_phone", "partner_id")
     def _compute_display_name(self):

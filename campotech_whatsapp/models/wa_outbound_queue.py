@@ -93,6 +93,13 @@ class WaOutboundQueue(models.Model):
 
     @api.model
     def _wake(self, at=None):
+        """Run the queue cron soon (or at ``at``); once per transaction for "now",
+        so a loop queuing thousands of messages leaves one trigger."""
+        if at is None:
+            data = self.env.cr.precommit.data
+            if data.get("campotech_whatsapp.queue_woken"):
+                return
+            data["campotech_whatsapp.queue_woken"] = True
         self.env.ref("campotech_whatsapp.ir_cron_wa_outbound_queue").sudo()._trigger(at)
 
     # --- The cron -------------------------------------------------------------
