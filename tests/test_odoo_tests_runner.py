@@ -210,3 +210,32 @@ def test_browser_skips_are_shown_in_the_console_and_the_report(tmp_path, capsys)
     out = capsys.readouterr().out
     assert "TestTours.test_inbox_tour: Chrome executable not found" in out
     assert out.strip().splitlines()[-1] == "odoo tests: 3 passed, 0 failed, 1 skipped"
+
+
+# Verbatim from two real Odoo 18 runs of an HttpCase calling browser_js: one with Odoo's
+# virtualenv lacking websocket-client, one with no chromium on PATH. Both "passed" for Odoo.
+REAL_SKIPPED_RUNS = {
+    "no websocket-client": """\
+2026-12-01 23:41:06,486 7549 INFO campotech_test_20261201_234034_7196 odoo.modules.loading: Loading module campotech_whatsapp (30/30)
+2026-12-01 23:45:51,415 7549 INFO campotech_test_20261201_234034_7196 odoo.addons.campotech_whatsapp.tests.test_zz_browser_probe: Starting TestBrowserProbe.test_browser_runs ...
+2026-12-01 23:45:52,464 7549 WARNING campotech_test_20261201_234034_7196 odoo.addons.campotech_whatsapp.tests.test_zz_browser_probe.TestBrowserProbe.test_browser_runs: websocket-client module is not installed
+2026-12-01 23:45:52,464 7549 INFO campotech_test_20261201_234034_7196 odoo.addons.campotech_whatsapp.tests.test_zz_browser_probe: skipped TestBrowserProbe.test_browser_runs : websocket-client module is not installed
+2026-12-01 23:45:52,706 7549 INFO campotech_test_20261201_234034_7196 odoo.tests.result: 0 failed, 0 error(s) of 1 tests when loading database 'campotech_test_20261201_234034_7196'
+""",
+    "no chromium": """\
+2026-12-01 23:53:15,878 20583 INFO campotech_test_20261201_235235_19270 odoo.modules.loading: Loading module campotech_whatsapp (30/30)
+2026-12-01 23:58:36,412 20583 INFO campotech_test_20261201_235235_19270 odoo.addons.campotech_whatsapp.tests.test_zz_browser_probe: Starting TestBrowserProbe.test_browser_runs ...
+2026-12-01 23:58:37,300 20583 INFO campotech_test_20261201_235235_19270 odoo.addons.campotech_whatsapp.tests.test_zz_browser_probe: skipped TestBrowserProbe.test_browser_runs : Chrome executable not found
+2026-12-01 23:58:37,451 20583 INFO campotech_test_20261201_235235_19270 odoo.tests.result: 0 failed, 0 error(s) of 1 tests when loading database 'campotech_test_20261201_235235_19270'
+""",
+}
+
+
+@pytest.mark.parametrize("case", sorted(REAL_SKIPPED_RUNS))
+def test_real_odoo_logs_of_a_skipped_browser_test_fail_the_run(case):
+    verdict = ot.judge(REAL_SKIPPED_RUNS[case].splitlines(keepends=True), returncode=0)
+    assert verdict.summary_seen and verdict.tests_run == 1 and verdict.module_loaded
+    assert not verdict.ok
+    assert len(verdict.browser_skips) == 1
+    assert verdict.browser_skips[0].startswith("TestBrowserProbe.test_browser_runs: ")
+    assert verdict.passed == 0
