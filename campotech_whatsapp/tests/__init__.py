@@ -7,4 +7,5 @@ from . import test_templates
 from . import test_outbound_send
 from . import test_outbound_queue
 from . import test_outbound_concurrency
+from . import test_composer
 from . import test_outbound_templates
