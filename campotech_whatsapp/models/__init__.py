@@ -14,3 +14,5 @@ from . import res_config_settings
 from . import wa_consent
 from . import wa_notification
 from . import ir_actions_server
+from . import wa_pacing
+from . import wa_media_upload

@@ -4,3 +4,4 @@ from . import test_media_download
 from . import test_security
 from . import test_account
 from . import test_consent
+from . import test_outbound_send
