@@ -432,6 +432,8 @@ class WaConversation(models.Model):
             "message_type": payload["type"], "content": payload, "priority": priority,
             "state": "held" if held else "pending", "hold_reason": reason,
             "failure_type": False,
+            # wa_not_before: quiet hours of automated notices (wa.notification).
+            "scheduled_at": max(self.env.context.get("wa_not_before") or now, now),
         })
         preview = values.get("body") or dict(
             self.env["wa.message"]._fields["message_type"].selection).get(values["message_type"])

@@ -130,7 +130,7 @@ class WaNotification(models.Model):
         if not template:
             return self._skip(record, self.env._(
                 "No WhatsApp template is set for “%(event)s” (Settings > WhatsApp).",
-                event=dict(self._fields["event"]._description_selection(self.env))[self.event]))
+                event=self._event_label()))
         if template.status != "approved":
             return self._skip(record, self.env._(
                 "The WhatsApp template %(name)s is not approved by Meta (status: %(status)s).",
@@ -178,8 +178,7 @@ class WaNotification(models.Model):
             record.sudo().message_post(
                 body=Markup("<p>%s</p><p>%s</p>") % (
                     self.env._("WhatsApp notification “%(event)s” not sent:",
-                               event=dict(self._fields["event"]._description_selection(
-                                   self.env))[self.event]),
+                               event=self._event_label()),
                     reason),
                 subtype_xmlid="mail.mt_note")
         return self
@@ -253,6 +252,26 @@ class WaNotification(models.Model):
             _logger.warning("Company %s has invalid WhatsApp quiet hours", company.id)
             return False
         return released.astimezone(datetime.timezone.utc).replace(tzinfo=None) if released else False
+
+    @api.model
+    def _on_message_failed(self, messages):
+        """Meta refused a queued notification: note it on its record and in the ledger."""
+        for entry in self.sudo().search([("message_id", "in", messages.ids), ("state", "=", "queued")]):
+            message = entry.message_id
+            reason = " ".join(filter(None, (
+                "(%s)" % message.error_code if message.error_code else "",
+                message.error_message or self.env._("Meta did not deliver the message.")))).strip()
+            record = self.env[entry.res_model].browse(entry.res_id).exists()
+            entry.write({"state": "failed", "reason": reason})
+            if record and hasattr(record, "message_post"):
+                record.sudo().message_post(
+                    body=Markup("<p>%s</p><p>%s</p>") % (
+                        self.env._("WhatsApp notification “%(event)s” failed at Meta:",
+                                   event=entry._event_label()), reason),
+                    subtype_xmlid="mail.mt_note")
+
+    def _event_label(self):
+        return dict(self._fields["event"]._description_selection(self.env))[self.event]
 
     # --- server actions ------------------------------------------------------------
 
@@ -330,7 +349,9 @@ class WaNotification(models.Model):
         opt_out = action == consent.OPT_OUT
         if partner._wa_set_consent(opt_out, "whatsapp", message=record, body=record.body):
             # Confirmed once; the customer just wrote, so the window is open.
-            self._answer(record, consent.TEXT_OPTED_OUT if opt_out else consent.TEXT_OPTED_IN)
+            # The confirmation of a STOP is the one message an opted-out customer gets.
+            self.with_context(wa_opt_out_confirmed=True)._answer(
+                record, consent.TEXT_OPTED_OUT if opt_out else consent.TEXT_OPTED_IN)
         return True
 
     @staticmethod
@@ -483,8 +504,8 @@ class WaNotification(models.Model):
             return self.browse()
         entry = entry.sudo()
         entry._send(task, partner, lambda conversation: conversation.send_interactive(
-            N.TEXT_RATING_QUESTION, {"button": N.TEXT_RATING_BUTTON,
-                                     "sections": [{"rows": [dict(r) for r in N.RATING_ROWS]}]}))
+            N.TEXT_RATING_QUESTION, False, sections=[{"rows": [dict(r) for r in N.RATING_ROWS]}],
+            button_label=N.TEXT_RATING_BUTTON))
         if entry.message_id:
             entry.message_id.write({"res_model": task._name, "res_id": task.id})
         return entry

@@ -4,4 +4,6 @@ from . import test_media_download
 from . import test_security
 from . import test_account
 from . import test_consent
+from . import test_job_replies
 from . import test_outbound_send
+from . import test_notifications
