@@ -3,6 +3,8 @@ from . import wa_account
 from . import wa_conversation
 from . import wa_message
 from . import wa_template
+from . import wa_template_variable
+from . import wa_template_button
 from . import wa_outbound_queue
 from . import wa_webhook_log
 from . import wa_record_mixin

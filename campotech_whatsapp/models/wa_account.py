@@ -225,6 +225,24 @@ class WaAccount(models.Model):
         action["params"]["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
         return action
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        # Every account starts with the seed templates, as drafts to submit.
+        self.env["wa.template"].sudo()._seed_accounts(accounts)
+        return accounts
+
+    @api.model
+    def _cron_sync_templates(self):
+        """Daily: every active account's templates as Meta has them now."""
+        for account in self.search([("waba_id", "!=", False)]):
+            try:
+                definitions = account._client().list_templates()
+            except (CloudApiError, UserError, ValueError) as error:
+                _logger.warning("WhatsApp account %s: template sync failed: %s", account.id, error)
+                continue
+            self.env["wa.template"]._sync_from_meta(account, definitions)
+
     def write(self, vals):
         result = super().write(vals)
         if vals.get("access_token_encrypted"):

@@ -300,12 +300,14 @@ class WaConversation(models.Model):
         typed. ``account``: defaults to the current company's WhatsApp account.
         """
         accounts = self.env["wa.account"]
-        account = accounts.browse(int(account)) if isinstance(account, int) else (
-            account or accounts.search([("company_id", "=", self.env.company.id)], limit=1))
+        if isinstance(account, int) and not isinstance(account, bool):
+            account = accounts.browse(account)
+        account = account or accounts.search([("company_id", "=", self.env.company.id)], limit=1)
         if not account:
             raise UserError(_("The company %s has no WhatsApp account.", self.env.company.name))
-        partner = self.env["res.partner"].browse(int(partner)) if isinstance(partner, int) \
-            else (partner or self.env["res.partner"])
+        if isinstance(partner, int) and not isinstance(partner, bool):
+            partner = self.env["res.partner"].browse(partner)
+        partner = partner or self.env["res.partner"]
         e164, wa_id = self._recipient_number(partner, phone)
         key = phone_module.contact_key(wa_id or e164)
         base = [("account_id", "=", account.id), ("customer_key", "=", key)]

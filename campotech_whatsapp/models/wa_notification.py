@@ -350,8 +350,8 @@ class WaNotification(models.Model):
         if partner._wa_set_consent(opt_out, "whatsapp", message=record, body=record.body):
             # Confirmed once; the customer just wrote, so the window is open.
             # The confirmation of a STOP is the one message an opted-out customer gets.
-            self.with_context(wa_opt_out_confirmed=True)._answer(
-                record, consent.TEXT_OPTED_OUT if opt_out else consent.TEXT_OPTED_IN)
+            self._answer(record, consent.TEXT_OPTED_OUT if opt_out else consent.TEXT_OPTED_IN,
+                         wa_opt_out_confirmed=True)
         return True
 
     @staticmethod
@@ -387,14 +387,14 @@ class WaNotification(models.Model):
         return True
 
     @api.model
-    def _answer(self, record, text):
+    def _answer(self, record, text, **context):
         """Answer the customer inside the window their message just opened.
 
         A failed answer is logged and never undoes what the reply did.
         """
         try:
             with self.env.cr.savepoint():
-                record.conversation_id.send_text(text)
+                record.conversation_id.with_context(**context).send_text(text)
         except psycopg2.OperationalError:
             raise
         except Exception as error:  # pylint: disable=broad-except

@@ -129,6 +129,7 @@ class WaOutboundQueue(models.Model):
     @api.model
     def _recover_stale(self):
         """Items a dead worker left processing go back to pending (see README)."""
+        self.env.flush_all()
         self.env.cr.execute("""
             UPDATE wa_outbound_queue
                SET state = 'pending', processing_since = NULL,
@@ -152,6 +153,7 @@ class WaOutboundQueue(models.Model):
         SKIP LOCKED: a worker never waits for, nor takes, an item another
         worker holds, so two processes never send the same item.
         """
+        self.env.flush_all()  # raw SQL below: the ORM's pending writes first
         self.env.cr.execute("""
             SELECT q.id
               FROM wa_outbound_queue q
@@ -269,7 +271,7 @@ class WaOutboundQueue(models.Model):
         _logger.info("WhatsApp queue item %s: attempt %s failed: %s", self.id, self.attempts, text)
         if decision.pause_queue:
             # Nothing is wrong with the message: it goes once the token is fixed.
-            self.write({"state": "pending", "processing_since": False, "scheduled_at": now,
+            self.write({"state": "pending", "processing_since": False,
                         "attempts": max(0, self.attempts - 1), "error_code": code,
                         "error_message": text, "failure_type": "token"})
             self.account_id.sudo()._queue_pause(text)

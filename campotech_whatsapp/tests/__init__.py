@@ -7,3 +7,6 @@ from . import test_consent
 from . import test_job_replies
 from . import test_outbound_send
 from . import test_notifications
+from . import test_templates
+from . import test_outbound_queue
+from . import test_outbound_concurrency
