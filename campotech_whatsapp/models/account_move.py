@@ -1,6 +1,6 @@
 from odoo import models
 
-from ..cloud import notifications as N
+from ..cloud import formatting, notifications as N
 
 
 class AccountMove(models.Model):
@@ -33,8 +33,10 @@ class AccountMove(models.Model):
         """
         for move in self._wa_customer_invoices():
             paid = move.payment_state in ("in_payment", "paid")
-            if payment and not paid:
-                marker = "payment-%s" % payment.id
-            else:
-                marker = "paid"
-            move._wa_notify(N.PAYMENT_RECEIVED, marker=marker)
+            values = {}
+            if payment:
+                currency = payment.currency_id
+                values["amount"] = formatting.format_amount(
+                    payment.amount, currency.symbol, currency.position, currency.decimal_places)
+            move._wa_notify(N.PAYMENT_RECEIVED, values=values,
+                            marker="payment-%s" % payment.id if payment and not paid else "paid")

@@ -77,12 +77,12 @@ class IrActionsServer(models.Model):
             if not self._wa_path_exists(record, value):
                 raise UserError(self.env._("%(model)s has no field path %(path)s.",
                                            model=record._description, path=value))
-            found = record.mapped(value)
-            if isinstance(found, models.BaseModel):
-                found = ", ".join(found.mapped("display_name"))
-            elif isinstance(found, list):
-                found = ", ".join(str(item) for item in found if item not in (False, None))
-            values[name] = found
+            # Formatted as the template's own variables are: Argentine dates
+            # in the customer's time zone, amounts with their currency.
+            values[name] = self.env["wa.template.variable"].new({
+                "name": name, "source": "field", "field_path": value,
+                "template_id": self.wa_template_id.id,
+            })._field_value(record) or ""
         return values
 
     def _run_action_wa_template_multi(self, eval_context=None):
