@@ -42,7 +42,9 @@ class TestConsent(WhatsAppMixin, TransactionCase):
         self.say("Cancelar suscripción")
         self.say("alta")
         self.assertFalse(self.partner.whatsapp_opt_out)
-        self.assertEqual(self.partner.wa_consent_ids.mapped("action"), ["opt_in", "opt_out"])
+        log = self.env["wa.consent"].search([("partner_id", "=", self.partner.id)], order="id")
+        self.assertEqual(log.mapped("action"), ["opt_out", "opt_in"])
+        self.assertEqual(log.mapped("body"), ["Cancelar suscripción", "alta"])
 
     def test_a_sentence_with_a_stop_word_is_an_ordinary_message(self):
         self.say("quiero darme de baja del plan de mantenimiento")

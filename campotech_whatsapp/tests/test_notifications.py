@@ -31,6 +31,8 @@ class NotificationMixin(OutboundMixin):
         super().setUp()
         self.templates = self.account_a.template_ids.filtered(lambda t: t.name in SEEDS)
         self.assertEqual(len(self.templates), 5)
+        # Meta wants a sample document for the invoice PDF header.
+        self.template("factura_lista").header_handle = "4::c2FtcGxl"
         self.templates.action_submit()
         for template in self.templates:
             self.receive(self.status_update(template.name, "APPROVED"))
@@ -48,7 +50,8 @@ class NotificationMixin(OutboundMixin):
         return self.templates.filtered(lambda t: t.name == name)
 
     def task(self, partner=None, **values):
-        return self.env["project.task"].create(dict({
+        # Created from the project, as dispatchers do (no self-assignment).
+        return self.env["project.task"].with_context(default_project_id=self.project.id).create(dict({
             "name": "Instalación de split", "project_id": self.project.id,
             "partner_id": (partner or self.customer).id}, **values))
 
@@ -77,7 +80,8 @@ class TestJobNotifications(NotificationMixin, TransactionCase):
         # 17:30 UTC is 14:30 in Buenos Aires.
         task = self.task(date_deadline=datetime(2026, 12, 15, 17, 30))
         messages = self.sent_for(task)
-        self.assertEqual(len(messages), 1)
+        self.assertEqual(len(messages), 1, [(m.template_id.name, m.body) for m in messages]
+                         + [(e.event, e.state, e.reason) for e in self.ledger(task)])
         self.assertEqual(messages.template_id, self.template("trabajo_programado"))
         self.assertEqual(messages.template_params["customer_name"], "Juana Pérez")
         self.assertEqual(messages.template_params["job_title"], "Instalación de split")
@@ -105,7 +109,7 @@ class TestJobNotifications(NotificationMixin, TransactionCase):
     def test_the_template_chosen_in_settings_is_used(self):
         self.company_a.wa_template_job_scheduled_id = self.template("tecnico_asignado")
         task = self.task(date_deadline=datetime(2026, 12, 15, 17, 30), user_ids=[(6, 0, self.tech.ids)])
-        self.assertEqual(self.sent_for(task).template_id.mapped("name"), ["tecnico_asignado"] * 2)
+        self.assertEqual([m.template_id.name for m in self.sent_for(task)], ["tecnico_asignado"] * 2)
 
     def test_opted_out_customer_gets_nothing_and_the_skip_is_noted(self):
         self.customer.whatsapp_opt_out = True
