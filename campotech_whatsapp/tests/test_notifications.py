@@ -2,6 +2,7 @@ from datetime import datetime
 from unittest.mock import patch
 
 from odoo import fields
+from odoo.exceptions import ValidationError
 from odoo.tests import Form, TransactionCase, tagged
 
 from ..cloud.simulator import payloads
@@ -35,6 +36,8 @@ class NotificationMixin(OutboundMixin):
         self.template("factura_lista").header_handle = "4::c2FtcGxl"
         self.templates.action_submit()
         for template in self.templates:
+            # Meta's review approves it, and its webhook tells Odoo.
+            self.simulator.set_template_status(template.name, "APPROVED", "es_AR")
             self.receive(self.status_update(template.name, "APPROVED"))
         self.assertEqual(set(self.templates.mapped("status")), {"approved"})
         clock = patch.object(fields.Datetime, "now", lambda *a, **k: self.now)
@@ -300,3 +303,54 @@ class TestInvoiceNotifications(NotificationMixin, TransactionCase):
         invoice = self.invoice()
         invoice.action_post()
         self.assertFalse(self.sent_for(invoice, "factura_lista"))
+
+
+@tagged("post_install", "-at_install")
+class TestSendTemplateAction(NotificationMixin, TransactionCase):
+
+    def test_the_five_rules_ship_active_with_the_send_template_action(self):
+        for event in ("job_scheduled", "technician_assigned", "job_completed", "invoice_ready",
+                      "payment_received"):
+            rule = self.env.ref("campotech_whatsapp.wa_rule_%s" % event)
+            self.assertTrue(rule.active)
+            self.assertEqual(rule.action_server_ids.state, "wa_template")
+            self.assertEqual(rule.action_server_ids.wa_event, event)
+
+    def test_action_menu_sends_the_chosen_template_with_its_mapping(self):
+        task = self.task(date_deadline=datetime(2026, 12, 15, 17, 30))
+        action = self.env["ir.actions.server"].create({
+            "name": "Avisar técnico", "model_id": self.env.ref("project.model_project_task").id,
+            "state": "wa_template", "wa_event": "custom",
+            "wa_template_id": self.template("tecnico_asignado").id,
+            "wa_variable_mapping": 'tech_name = "el equipo de CampoTech"\ndate = date_deadline',
+        })
+        action.with_context(active_model="project.task", active_ids=task.ids, active_id=task.id).run()
+        sent = self.sent_for(task, "tecnico_asignado")
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(sent.template_params["tech_name"], "el equipo de CampoTech")
+        self.assertEqual(sent.template_params["date"], "15/12/2026 14:30")
+        entry = self.ledger(task, "custom")
+        self.assertEqual((entry.action_id, entry.state), (action, "queued"))
+        # The same content again is not sent twice.
+        action.with_context(active_model="project.task", active_ids=task.ids, active_id=task.id).run()
+        self.assertEqual(len(self.sent_for(task, "tecnico_asignado")), 1)
+
+    def test_recipient_field_path_is_followed(self):
+        other = self.env["res.partner"].create({"name": "Encargado", "mobile": "+54 9 11 4444-3333"})
+        self.project.partner_id = other
+        task = self.task()
+        action = self.env["ir.actions.server"].create({
+            "name": "Avisar al encargado", "model_id": self.env.ref("project.model_project_task").id,
+            "state": "wa_template", "wa_template_id": self.template("trabajo_completado").id,
+            "wa_recipient_field": "project_id.partner_id",
+        })
+        action.with_context(active_model="project.task", active_ids=task.ids, active_id=task.id).run()
+        self.assertEqual(self.sent_for(task, "trabajo_completado").partner_id, other)
+
+    def test_a_bad_mapping_is_refused_when_saved(self):
+        with self.assertRaises(ValidationError):
+            self.env["ir.actions.server"].create({
+                "name": "Roto", "model_id": self.env.ref("project.model_project_task").id,
+                "state": "wa_template", "wa_template_id": self.template("trabajo_completado").id,
+                "wa_variable_mapping": "job_title = no_such_field",
+            })
