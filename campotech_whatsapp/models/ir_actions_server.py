@@ -14,15 +14,15 @@ class IrActionsServer(models.Model):
     state = fields.Selection(selection_add=[("wa_template", "Send WhatsApp Template")],
                              ondelete={"wa_template": "cascade"})
     wa_event = fields.Selection(
-        [event for event in EVENTS if event[0] in N.EVENTS] + [(N.CUSTOM, "Any")],
+        [event for event in EVENTS if event[0] in N.EVENTS] + [(N.CUSTOM, "Any Template")],
         "WhatsApp Notification", default=N.CUSTOM,
         help="A standard event follows its switch and template in Settings and is sent "
-             "once per occurrence; Any sends the template below.")
+             "once per occurrence; Any Template sends the template below.")
     wa_template_id = fields.Many2one(
         "wa.template", "WhatsApp Template", ondelete="set null",
         help="Empty for a standard event: the company's template from Settings.")
     wa_recipient_field = fields.Char(
-        "Recipient", help="Field path to the customer on the record, e.g. partner_id or "
+        "WhatsApp Recipient", help="Field path to the customer on the record, e.g. partner_id or "
                           "project_id.partner_id. Empty: the record's customer (partner_id).")
     wa_variable_mapping = fields.Text(
         "Template Variables",
@@ -37,7 +37,7 @@ class IrActionsServer(models.Model):
                 [("is_mail_thread", "=", True), ("transient", "=", False)])
             for action in wa_actions:
                 action.available_model_ids = models_.ids
-        super(IrActionsServer, self - wa_actions)._compute_available_model_ids()
+        return super(IrActionsServer, self - wa_actions)._compute_available_model_ids()
 
     @api.constrains("state", "wa_event", "wa_template_id", "wa_variable_mapping", "wa_recipient_field")
     def _check_wa_template_action(self):

@@ -16,9 +16,9 @@ class WaConsent(models.Model):
     partner_id = fields.Many2one("res.partner", required=True, index=True, ondelete="cascade",
                                  readonly=True)
     company_id = fields.Many2one("res.company", index=True, readonly=True)
-    action = fields.Selection(ACTIONS, required=True, readonly=True)
-    source = fields.Selection(SOURCES, required=True, readonly=True)
-    date = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
+    action = fields.Selection(ACTIONS, "Consent", required=True, readonly=True)
+    source = fields.Selection(SOURCES, "Consent Source", required=True, readonly=True)
+    date = fields.Datetime("Changed On", default=fields.Datetime.now, required=True, readonly=True)
     user_id = fields.Many2one("res.users", "Changed By", default=lambda self: self.env.user,
                               readonly=True)
     message_id = fields.Many2one("wa.message", "WhatsApp Message", ondelete="set null",

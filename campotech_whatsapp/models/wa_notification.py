@@ -2,11 +2,10 @@ import datetime
 import json
 import logging
 
-import psycopg2
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import plaintext2html
 
 from ..cloud import consent, notifications as N, quiet_hours
 from ..tools import aware
@@ -20,7 +19,7 @@ EVENTS = [
     (N.INVOICE_READY, "Invoice Ready"),
     (N.PAYMENT_RECEIVED, "Payment Received"),
     (N.RATING_REQUEST, "Rating Question"),
-    (N.CUSTOM, "Server Action"),
+    (N.CUSTOM, "Custom Server Action"),
     ("reply_" + N.CONFIRM, "Customer Confirmed"),
     ("reply_" + N.RESCHEDULE, "Customer Asked to Reschedule"),
     ("reply_" + N.CANCEL, "Customer Asked to Cancel"),
@@ -50,12 +49,12 @@ class WaNotification(models.Model):
     _order = "create_date desc, id desc"
     _rec_name = "record_name"
 
-    event = fields.Selection(EVENTS, required=True, index=True, readonly=True)
+    event = fields.Selection(EVENTS, "Notification Event", required=True, index=True, readonly=True)
     res_model = fields.Char("Related Model", required=True, index=True, readonly=True)
     res_id = fields.Many2oneReference("Related Record", model_field="res_model", required=True,
                                       index=True, readonly=True)
-    record_name = fields.Char("Record", readonly=True)
-    partner_id = fields.Many2one("res.partner", "Customer", index=True, ondelete="set null",
+    record_name = fields.Char("Notified Record", readonly=True)
+    partner_id = fields.Many2one("res.partner", "Notified Customer", index=True, ondelete="set null",
                                  readonly=True)
     company_id = fields.Many2one("res.company", index=True, readonly=True)
     template_id = fields.Many2one("wa.template", ondelete="set null", readonly=True)
@@ -63,12 +62,12 @@ class WaNotification(models.Model):
                                 readonly=True)
     message_id = fields.Many2one("wa.message", "WhatsApp Message", index=True, ondelete="set null",
                                  readonly=True)
-    message_state = fields.Selection(related="message_id.state", string="Message Status")
+    message_state = fields.Selection(related="message_id.state", string="Delivery Status")
     message_error = fields.Text(related="message_id.error_message", string="Meta's Error")
     inbound_message_id = fields.Many2one("wa.message", "Customer's Message", ondelete="set null",
                                          readonly=True)
     state = fields.Selection(STATES, default="queued", required=True, index=True, readonly=True)
-    reason = fields.Text(readonly=True, help="Why nothing was sent.")
+    reason = fields.Text("Why Not Sent", readonly=True, help="Why nothing was sent.")
     dedup_key = fields.Char(required=True, readonly=True, copy=False)
     scheduled_at = fields.Datetime(
         "Goes Out At", readonly=True, help="Held for the company's quiet hours until then.")
@@ -76,8 +75,10 @@ class WaNotification(models.Model):
                                  help="What the customer's next message is taken as.")
     follow_up_until = fields.Datetime(readonly=True)
     conversation_id = fields.Many2one("wa.conversation", ondelete="set null", readonly=True)
-    activity_id = fields.Many2one("mail.activity", ondelete="set null", readonly=True)
-    rating_id = fields.Many2one("rating.rating", ondelete="set null", readonly=True)
+    activity_id = fields.Many2one("mail.activity", "Follow-up Activity", ondelete="set null",
+                                  readonly=True)
+    rating_id = fields.Many2one("rating.rating", "Customer Rating", ondelete="set null",
+                                readonly=True)
 
     _sql_constraints = [
         ("dedup_key_uniq", "unique(dedup_key)", "This event was already notified."),
@@ -154,7 +155,7 @@ class WaNotification(models.Model):
                     partner=partner, account=account or self.company_id.wa_account_id)
                 message_id = send(conversation.with_context(
                     wa_automated=True, wa_not_before=not_before or False))
-        except psycopg2.OperationalError:
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise  # a concurrency error: let Odoo retry the whole transaction
         except UserError as error:
             return self._skip(record, str(error.args[0] if error.args else error))
@@ -176,10 +177,8 @@ class WaNotification(models.Model):
         self.write({"state": state, "reason": reason})
         if not repeated and hasattr(record, "message_post"):
             record.sudo().message_post(
-                body=Markup("<p>%s</p><p>%s</p>") % (
-                    self.env._("WhatsApp notification “%(event)s” not sent:",
-                               event=self._event_label()),
-                    reason),
+                body=plaintext2html("%s\n%s" % (self.env._(
+                    "WhatsApp notification “%(event)s” not sent:", event=self._event_label()), reason)),
                 subtype_xmlid="mail.mt_note")
         return self
 
@@ -265,9 +264,9 @@ class WaNotification(models.Model):
             entry.write({"state": "failed", "reason": reason})
             if record and hasattr(record, "message_post"):
                 record.sudo().message_post(
-                    body=Markup("<p>%s</p><p>%s</p>") % (
-                        self.env._("WhatsApp notification “%(event)s” failed at Meta:",
-                                   event=entry._event_label()), reason),
+                    body=plaintext2html("%s\n%s" % (self.env._(
+                        "WhatsApp notification “%(event)s” failed at Meta:",
+                        event=entry._event_label()), reason)),
                     subtype_xmlid="mail.mt_note")
 
     def _event_label(self):
@@ -317,7 +316,7 @@ class WaNotification(models.Model):
         try:
             with self.env.cr.savepoint():
                 self.sudo()._handle_inbound(record)
-        except psycopg2.OperationalError:
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise
         except Exception:  # pylint: disable=broad-except
             _logger.exception("WhatsApp reply %s could not be acted on", record.id)
@@ -395,7 +394,7 @@ class WaNotification(models.Model):
         try:
             with self.env.cr.savepoint():
                 record.conversation_id.with_context(**context).send_text(text)
-        except psycopg2.OperationalError:
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise
         except Exception as error:  # pylint: disable=broad-except
             _logger.warning("WhatsApp answer to message %s not queued: %s", record.id, error)
@@ -479,8 +478,7 @@ class WaNotification(models.Model):
             self._answer(record, N.TEXT_FEEDBACK_THANKS)
         elif waiting.follow_up == "reschedule":
             if waiting.activity_id:
-                waiting.activity_id.note = Markup("%s<p>%s</p>") % (
-                    waiting.activity_id.note or "",
+                waiting.activity_id.note = (waiting.activity_id.note or "") + plaintext2html(
                     self.env._("Customer's proposal: %(words)s", words=text))
             if task:
                 task.message_post(
