@@ -1,10 +1,7 @@
 from odoo import api, fields, models
+from odoo.addons.base.models.res_partner import _tz_get
 
 from ..cloud import quiet_hours
-
-
-def _tz_get(self):
-    return self.env["res.partner"]._fields["tz"].selection(self)
 
 
 def _template_field(event_label):

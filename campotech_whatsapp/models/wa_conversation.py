@@ -175,6 +175,8 @@ class WaConversation(models.Model):
     # wa.message id. Context keys: ``wa_automated=True`` for sends nobody
     # typed (opted-out customers get none), ``wa_opt_out_confirmed=True``
     # once a person confirmed a manual send to an opted-out customer.
+    # ``wa_not_before=<naive UTC datetime>`` holds the queue item until then
+    # (quiet hours of automated notices, see wa.notification).
 
     def send_text(self, body, reply_to_id=False):
         """A text message; reply_to_id: a wa.message id to quote."""

@@ -349,8 +349,7 @@ class WaNotification(models.Model):
         if partner._wa_set_consent(opt_out, "whatsapp", message=record, body=record.body):
             # Confirmed once; the customer just wrote, so the window is open.
             # The confirmation of a STOP is the one message an opted-out customer gets.
-            self._answer(record, consent.TEXT_OPTED_OUT if opt_out else consent.TEXT_OPTED_IN,
-                         wa_opt_out_confirmed=True)
+            self._answer(record, consent.TEXT_OPTED_OUT if opt_out else consent.TEXT_OPTED_IN)
         return True
 
     @staticmethod
@@ -386,14 +385,16 @@ class WaNotification(models.Model):
         return True
 
     @api.model
-    def _answer(self, record, text, **context):
+    def _answer(self, record, text):
         """Answer the customer inside the window their message just opened.
 
-        A failed answer is logged and never undoes what the reply did.
+        A failed answer is logged and never undoes what the reply did. It
+        answers what the customer just did, so it is not an automated
+        message: it reaches an opted-out customer too.
         """
         try:
             with self.env.cr.savepoint():
-                record.conversation_id.with_context(**context).send_text(text)
+                record.conversation_id.with_context(wa_opt_out_confirmed=True).send_text(text)
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise
         except Exception as error:  # pylint: disable=broad-except

@@ -123,6 +123,19 @@ class TestJobNotifications(NotificationMixin, TransactionCase):
         self.assertIn("opted out", entry.reason)
         self.assertIn("opted out", self.notes(task))
 
+    def test_stop_on_whatsapp_keeps_automated_notices_off_after_an_ordinary_message(self):
+        self.customer_writes(text="BAJA")
+        self.customer_writes(text="Hola, una consulta por la factura")
+        self.assertTrue(self.customer.whatsapp_opt_out)
+        task = self.task(date_deadline=datetime(2026, 12, 15, 17, 30))
+        self.assertFalse(self.sent_for(task))
+        self.assertEqual(self.ledger(task, "job_scheduled").state, "skipped")
+        # Only the confirmation of the STOP went out, once.
+        texts = self.env["wa.message"].search([
+            ("partner_id", "=", self.customer.id), ("direction", "=", "outbound")])
+        self.assertEqual(len(texts), 1)
+        self.assertIn("ALTA", texts.body)
+
     def test_phoneless_customer_gets_nothing_and_the_save_succeeds(self):
         task = self.task(partner=self.phoneless, date_deadline=datetime(2026, 12, 15, 17, 30))
         self.assertEqual(task.date_deadline, datetime(2026, 12, 15, 17, 30))
