@@ -10,3 +10,4 @@ from . import test_notifications
 from . import test_templates
 from . import test_outbound_queue
 from . import test_outbound_concurrency
+from . import test_outbound_templates
