@@ -10,4 +10,5 @@ from . import test_notifications
 from . import test_templates
 from . import test_outbound_queue
 from . import test_outbound_concurrency
+from . import test_composer
 from . import test_outbound_templates

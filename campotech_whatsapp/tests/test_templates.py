@@ -35,6 +35,7 @@ class TemplateMixin(WhatsAppMixin):
     def approve(self, template):
         """Submit the draft and let Meta's review approve it over the webhook."""
         template.action_submit()
+        self.simulator.store.find_template(template.name, "es_AR")["status"] = "APPROVED"
         self.receive(self.status_update(template.name, "APPROVED"))
         self.assertEqual(template.status, "approved")
         return template
