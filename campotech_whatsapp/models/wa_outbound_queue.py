@@ -3,8 +3,6 @@ import threading
 import time
 from datetime import timedelta
 
-from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED, ISOLATION_LEVEL_REPEATABLE_READ
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -116,7 +114,7 @@ class WaOutboundQueue(models.Model):
         self._recover_stale()
         read_committed = not _testing()
         if read_committed:
-            self.env.cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            self.env.cr.connection.set_session(isolation_level="READ COMMITTED")
         try:
             started, count = time.monotonic(), 0
             clients = {}
@@ -130,7 +128,7 @@ class WaOutboundQueue(models.Model):
         finally:
             if read_committed:
                 cron_commit(self.env)
-                self.env.cr.connection.set_isolation_level(ISOLATION_LEVEL_REPEATABLE_READ)
+                self.env.cr.connection.set_session(isolation_level="REPEATABLE READ")
         return count
 
     def _due_domain(self):
@@ -224,12 +222,10 @@ class WaOutboundQueue(models.Model):
         if self.message_type not in RECEIPT_TYPES:
             pair = pacing._pair()
             key = PairPacer.pair_key(self.account_id.phone_number_id, self.phone)
-            due_in = pair.delay(key)
-            if due_in > 0:
+            if not pair.try_acquire(key):
                 # Other customers' messages keep flowing meanwhile.
-                self.write({"scheduled_at": now + timedelta(seconds=due_in)})
+                self.write({"scheduled_at": now + timedelta(seconds=max(1.0, pair.delay(key)))})
                 return None
-            pair.reserve(key)
         wait = pacing._throughput(self.account_id).reserve(self.account_id.phone_number_id)
         if wait > MAX_SLOT_WAIT:
             self.write({"scheduled_at": now + timedelta(seconds=wait)})
