@@ -13,5 +13,8 @@ from . import res_partner
 from . import project_task
 from . import account_move
 from . import res_config_settings
+from . import wa_consent
+from . import wa_notification
+from . import ir_actions_server
 from . import wa_pacing
 from . import wa_media_upload

@@ -176,6 +176,8 @@ class WaConversation(models.Model):
     # wa.message id. Context keys: ``wa_automated=True`` for sends nobody
     # typed (opted-out customers get none), ``wa_opt_out_confirmed=True``
     # once a person confirmed a manual send to an opted-out customer.
+    # ``wa_not_before=<naive UTC datetime>`` holds the queue item until then
+    # (quiet hours of automated notices, see wa.notification).
 
     def send_text(self, body, reply_to_id=False):
         """A text message; reply_to_id: a wa.message id to quote."""
@@ -435,6 +437,8 @@ class WaConversation(models.Model):
             "message_type": payload["type"], "content": payload, "priority": priority,
             "state": "held" if held else "pending", "hold_reason": reason,
             "failure_type": False,
+            # wa_not_before: quiet hours of automated notices (wa.notification).
+            "scheduled_at": max(self.env.context.get("wa_not_before") or now, now),
         })
         preview = values.get("body") or dict(
             self.env["wa.message"]._fields["message_type"].selection).get(values["message_type"])

@@ -148,6 +148,7 @@ class WaMessage(models.Model):
             )
         record = self.create(values)
         conversation._register_inbound(record, message)
+        self.env["wa.notification"]._on_inbound(record, message)  # consent words, job replies
         if record.media_state == "pending":
             self.env.ref("campotech_whatsapp.ir_cron_wa_media_download")._trigger()
         return conversation
