@@ -6,6 +6,7 @@ from . import wa_template
 from . import wa_outbound_queue
 from . import wa_webhook_log
 from . import wa_record_mixin
+from . import wa_bus
 from . import res_company
 from . import res_partner
 from . import project_task

@@ -1,7 +1,9 @@
+from datetime import timedelta
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..cloud import phone, window
+from ..cloud import display, phone, window
 from ..tools import identity_domain
 
 class WaConversation(models.Model):
@@ -39,6 +41,9 @@ class WaConversation(models.Model):
         "Service Window Ends", readonly=True,
         help="Free-form messages are allowed until then; templates always.")
     window_open = fields.Boolean(compute="_compute_window_open")
+    typing_sent_at = fields.Datetime(
+        "Typing Shown At", readonly=True, copy=False,
+        help="When the customer was last shown that an agent is typing.")
 
     def init(self):
         # One open conversation per customer and account; closed ones may pile up.
@@ -56,7 +61,8 @@ class WaConversation(models.Model):
     def _compute_window_open(self):
         now = fields.Datetime.now()
         for conversation in self:
-            conversation.window_open = window.is_window_open(conversation.last_inbound_at, now)
+            conversation.window_open = bool(conversation.last_inbound_at) and window.is_window_open(
+                conversation.last_inbound_at, now)
 
     @api.depends("customer_name", "customer_phone", "partner_id")
     def _compute_display_name(self):
@@ -110,7 +116,9 @@ class WaConversation(models.Model):
         self.ensure_one()
         at = record.message_at
         # Spam is kept, but neither counts as unread nor rings anyone.
-        values = {} if self.status == "spam" else {"unread_count": self.unread_count + 1}
+        # A reaction decorates a message already read: it is not one to answer.
+        counts = self.status != "spam" and record.message_type != "reaction"
+        values = {"unread_count": self.unread_count + 1} if counts else {}
         if not self.last_message_at or at >= self.last_message_at:
             values.update(last_message_at=at,
                           last_message_preview=(record.body or record.message_type or "")[:120])
@@ -130,13 +138,8 @@ class WaConversation(models.Model):
         self.write(values)
 
     def _notify_new_messages(self):
-        """Tell the web clients; only ids travel, the client reads with its own rights."""
-        group = self.env.ref("campotech_whatsapp.group_wa_user")
-        for conversation in self.filtered(lambda c: c.status != "spam"):
-            payload = {"conversation_id": conversation.id, "company_id": conversation.company_id.id,
-                       "unread_count": conversation.unread_count}
-            target = conversation.user_id.partner_id or group
-            target._bus_send("campotech_whatsapp/new_message", payload)
+        """Refresh these conversations on the screens (wa.bus pushes at commit)."""
+        self.env["wa.bus"]._queue("conversation", self)
 
     def action_mark_read(self):
         self.write({"unread_count": 0})
@@ -159,3 +162,117 @@ class WaConversation(models.Model):
     def action_archive_conversation(self):
         self.write({"status": "archived"})
 
+
+    # --- live updates and the inbox -------------------------------------------
+
+    def write(self, vals):
+        result = super().write(vals)
+        if _CLIENT_FIELDS.intersection(vals):
+            self.env["wa.bus"]._queue("conversation", self)
+        return result
+
+    def _wa_client_format(self):
+        """What the inbox shows of each conversation: one dict per conversation."""
+        statuses = dict(self._fields["status"]._description_selection(self.env))
+        result = []
+        for conversation in self:
+            partner, user = conversation.partner_id, conversation.user_id
+            result.append({
+                "id": conversation.id,
+                "name": partner.name or conversation.customer_name or conversation.wa_user_id
+                or display.format_phone(conversation.customer_phone) or str(conversation.id),
+                "phone": display.format_phone(conversation.customer_phone),
+                "partner": {"id": partner.id, "name": partner.name} if partner else False,
+                "user": {"id": user.id, "name": user.name} if user else False,
+                "status": conversation.status,
+                "status_label": statuses.get(conversation.status, ""),
+                "unread_count": conversation.unread_count,
+                "last_message_at": fields.Datetime.to_string(conversation.last_message_at) or False,
+                "last_message_preview": conversation.last_message_preview or "",
+                "window_expires_at": fields.Datetime.to_string(conversation.window_expires_at) or False,
+                "window_open": conversation.window_open,
+                "company_id": conversation.company_id.id,
+            })
+        return result
+
+    @api.model
+    def _wa_inbox_domain(self, tab="all", search=""):
+        domain = {
+            "unread": [("unread_count", ">", 0), ("status", "not in", ("spam", "archived"))],
+            "open": [("status", "=", "open")],
+            "closed": [("status", "=", "closed")],
+            "mine": [("user_id", "=", self.env.uid), ("status", "not in", ("spam", "archived"))],
+        }.get(tab, [("status", "not in", ("spam", "archived"))])
+        search = (search or "").strip()
+        if search:
+            digits = "".join(ch for ch in search if ch.isdigit())
+            matches = [("customer_name", "ilike", search), ("partner_id.name", "ilike", search),
+                       ("message_ids.body", "ilike", search)]
+            if len(digits) >= 3:
+                matches += [("customer_phone", "ilike", digits), ("wa_id", "ilike", digits)]
+            domain = domain + ["|"] * (len(matches) - 1) + matches
+        return domain
+
+    @api.model
+    def get_inbox_data(self, tab="all", search="", limit=40, offset=0):
+        """The inbox's left column: one page of conversations and the tab counters."""
+        conversations = self.search(self._wa_inbox_domain(tab, search), limit=limit, offset=offset)
+        return {
+            "conversations": conversations._wa_client_format(),
+            "has_more": len(conversations) == limit,
+            "counts": {
+                "unread": self.search_count(self._wa_inbox_domain("unread")),
+                "mine": self.search_count(self._wa_inbox_domain("mine")),
+            },
+        }
+
+    def wa_get_messages(self, before_id=False, after_id=False, limit=40):
+        """Messages for the chat, oldest first: the latest page, the page before
+        ``before_id`` (scrolling up), or everything after ``after_id`` (catching
+        up after a lost connection)."""
+        self.ensure_one()
+        domain = [("conversation_id", "=", self.id)]
+        if before_id:
+            domain.append(("id", "<", before_id))
+        if after_id:
+            domain.append(("id", ">", after_id))
+            messages = self.env["wa.message"].search(domain, order="id asc")
+            return {"messages": messages._wa_client_format(), "has_more": False}
+        messages = self.env["wa.message"].search(domain, order="id desc", limit=limit)
+        return {"messages": messages[::-1]._wa_client_format(), "has_more": len(messages) == limit}
+
+    def wa_read(self):
+        """The agent opened the conversation: nothing left unread, blue ticks at Meta."""
+        for conversation in self.filtered("unread_count"):
+            conversation.unread_count = 0
+            last = self.env["wa.message"].search([
+                ("conversation_id", "=", conversation.id), ("direction", "=", "inbound"),
+                ("wamid", "!=", False)], order="message_at desc, id desc", limit=1)
+            if last and hasattr(conversation, "_send_read_receipt"):
+                conversation._send_read_receipt(last.wamid)
+        return self._wa_client_format()
+
+    def wa_typing(self):
+        """The agent is typing: other agents see it at once, the customer at
+        most every 25 s (Meta's indicator lasts that long)."""
+        self.ensure_one()
+        self.env["wa.bus"]._send(self.company_id, "campotech_whatsapp/typing", {
+            "conversation_id": self.id, "user_id": self.env.uid, "user_name": self.env.user.name})
+        now = fields.Datetime.now()
+        if self.typing_sent_at and now - self.typing_sent_at < TYPING_INTERVAL:
+            return False
+        last = self.env["wa.message"].search([
+            ("conversation_id", "=", self.id), ("direction", "=", "inbound"), ("wamid", "!=", False),
+            ("message_at", ">", now - timedelta(days=30))], order="message_at desc, id desc", limit=1)
+        if not last or not hasattr(self, "_send_read_receipt"):
+            return False
+        self.sudo().typing_sent_at = now
+        self._send_read_receipt(last.wamid, typing=True)
+        return True
+
+
+TYPING_INTERVAL = timedelta(seconds=25)
+# Fields the inbox shows: a change in any is pushed to the screens.
+_CLIENT_FIELDS = frozenset({
+    "status", "user_id", "unread_count", "partner_id", "customer_name", "customer_phone",
+    "last_message_at", "last_message_preview", "window_expires_at"})

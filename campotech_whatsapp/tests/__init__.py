@@ -3,3 +3,4 @@ from . import test_inbound_processing
 from . import test_media_download
 from . import test_security
 from . import test_account
+from . import test_bus
