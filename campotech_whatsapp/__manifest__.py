@@ -34,8 +34,20 @@
         "views/project_task_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
+        "views/wa_inbox_views.xml",
         "views/wa_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "campotech_whatsapp/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "campotech_whatsapp/static/tests/tours/**/*",
+        ],
+        "web.assets_unit_tests": [
+            "campotech_whatsapp/static/tests/unit/**/*",
+        ],
+    },
     "installable": True,
     "application": True,
 }

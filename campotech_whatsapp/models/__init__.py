@@ -12,3 +12,4 @@ from . import res_partner
 from . import project_task
 from . import account_move
 from . import res_config_settings
+from . import ir_http

@@ -81,3 +81,14 @@ class ResPartner(models.Model):
             "domain": [("partner_id", "child_of", self.commercial_partner_id.id)],
             "context": {"default_partner_id": self.id},
         }
+
+    def action_open_wa_chat(self):
+        """The partner's chat in a dialog (their latest conversation)."""
+        self.ensure_one()
+        Conversation = self.env["wa.conversation"]
+        conversation = Conversation._wa_latest_for_partner(self)
+        if not conversation and hasattr(Conversation, "_for_recipient"):
+            conversation = Conversation._for_recipient(partner=self)
+        if not conversation:
+            return self.action_open_wa_conversations()
+        return conversation._wa_chat_action(self)

@@ -41,6 +41,7 @@ class WaConversation(models.Model):
         "Service Window Ends", readonly=True,
         help="Free-form messages are allowed until then; templates always.")
     window_open = fields.Boolean(compute="_compute_window_open")
+    internal_note = fields.Text(help="Notes for the team; the customer never sees them.")
     typing_sent_at = fields.Datetime(
         "Typing Shown At", readonly=True, copy=False,
         help="When the customer was last shown that an agent is typing.")
@@ -191,6 +192,7 @@ class WaConversation(models.Model):
                 "last_message_preview": conversation.last_message_preview or "",
                 "window_expires_at": fields.Datetime.to_string(conversation.window_expires_at) or False,
                 "window_open": conversation.window_open,
+                "opt_out": partner.whatsapp_opt_out,
                 "company_id": conversation.company_id.id,
             })
         return result
@@ -223,8 +225,111 @@ class WaConversation(models.Model):
             "counts": {
                 "unread": self.search_count(self._wa_inbox_domain("unread")),
                 "mine": self.search_count(self._wa_inbox_domain("mine")),
+                "systray": self.get_unread_counter(),
             },
         }
+
+    @api.model
+    def get_unread_counter(self):
+        """Conversations waiting for this agent: unread, and theirs or nobody's."""
+        return self.search_count(self._wa_inbox_domain("unread") + [
+            ("user_id", "in", (False, self.env.uid))])
+
+    def wa_summary(self):
+        return self._wa_client_format()
+
+    def wa_contact_panel(self):
+        """The inbox's right column: who the customer is and what is open with them."""
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id
+        result = {"partner": False, "tasks": [], "invoices": [], "note": self.internal_note or ""}
+        if not partner:
+            return result
+        result["partner"] = {
+            "id": self.partner_id.id,
+            "name": self.partner_id.name,
+            "email": self.partner_id.email or False,
+            "city": self.partner_id.city or False,
+            "street": self.partner_id.street or False,
+            "opt_out": self.partner_id.whatsapp_opt_out,
+        }
+        Task = self.env["project.task"]
+        if Task.has_access("read"):
+            tasks = Task.search([("partner_id", "child_of", partner.id), ("is_closed", "=", False)],
+                                limit=10, order="date_deadline asc, id desc")
+            result["tasks"] = [{"id": t.id, "name": t.name, "stage": t.stage_id.name or False,
+                                "project": t.project_id.name or False,
+                                "deadline": fields.Datetime.to_string(t.date_deadline) or False}
+                               for t in tasks]
+        Move = self.env["account.move"]
+        if Move.has_access("read"):
+            moves = Move.search([
+                ("partner_id", "child_of", partner.id), ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"), ("payment_state", "in", ("not_paid", "partial"))],
+                limit=10, order="invoice_date_due asc, id desc")
+            result["invoices"] = [{
+                "id": m.id, "name": m.name,
+                "amount": m.amount_residual, "currency_id": m.currency_id.id,
+                "due": fields.Date.to_string(m.invoice_date_due) or False,
+            } for m in moves]
+        return result
+
+    @api.model
+    def wa_open_for(self, partner_id=False, phone=False):
+        """The open conversation with a customer (created if needed), for "New conversation"."""
+        if not hasattr(self, "_for_recipient"):
+            raise UserError(_("Starting conversations needs the outbound queue."))
+        partner = self.env["res.partner"].browse(partner_id) if partner_id else False
+        conversation = self._for_recipient(partner=partner, phone=phone or False)
+        return conversation._wa_client_format()[0]
+
+    @api.model
+    def _wa_latest_for_partner(self, partner):
+        """The conversation a form's WhatsApp button opens: the customer's latest open one."""
+        if not partner:
+            return self.browse()
+        domain = [("partner_id", "child_of", partner.commercial_partner_id.id),
+                  ("company_id", "in", self.env.companies.ids)]
+        return (self.search(domain + [("status", "=", "open")], limit=1)
+                or self.search(domain, limit=1))
+
+    def _wa_chat_action(self, record=None):
+        """The chat of this conversation in a dialog, with ``record`` as the origin of what is sent."""
+        self.ensure_one()
+        params = {"conversation_id": self.id}
+        if record:
+            params.update(res_model=record._name, res_id=record.id)
+        return {
+            "type": "ir.actions.client",
+            "tag": "campotech_whatsapp.chat",
+            "name": self.display_name,
+            "target": "new",
+            "params": params,
+        }
+
+    def wa_save_note(self, note):
+        self.ensure_one()
+        self.internal_note = note or False
+        return True
+
+    def wa_assign(self, user_id=False):
+        self.write({"user_id": user_id or False})
+        return self._wa_client_format()
+
+    def wa_link_partner(self, partner_id=False):
+        """Link the conversation to a partner; without one, create it from the number."""
+        self.ensure_one()
+        partner = self.env["res.partner"].browse(partner_id) if partner_id else False
+        if not partner:
+            partner = self.env["res.partner"].create({
+                "name": self.customer_name or self.customer_phone or self.wa_user_id,
+                "whatsapp_number": self.customer_phone or False,
+                "wa_id": self.wa_id or False,
+                "wa_user_id": self.wa_user_id or False,
+                "company_id": self.company_id.id,
+            })
+        self.partner_id = partner
+        return self._wa_client_format()
 
     def wa_get_messages(self, before_id=False, after_id=False, limit=40):
         """Messages for the chat, oldest first: the latest page, the page before
