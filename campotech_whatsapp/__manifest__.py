@@ -24,6 +24,8 @@
         "security/wa_rules.xml",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
+        "data/wa_template_cron.xml",
+        "data/wa_template_data.xml",
         "views/wa_account_views.xml",
         "views/wa_conversation_views.xml",
         "views/wa_message_views.xml",
@@ -36,6 +38,7 @@
         "views/res_config_settings_views.xml",
         "views/wa_inbox_views.xml",
         "views/wa_menus.xml",
+        "wizard/wa_composer_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -210,3 +210,23 @@ STATUS_FAILED_OVERWRITES = ("pending", "sent", "delivered")
 # Third-party write-ups of Meta's docs say bursts of up to 45 in 6 s are
 # tolerated and paid back later (unverified); we stay well below.
 PAIR_BURST = 5
+
+# --- Outbound queue (appended by the queue task) -----------------------------
+ERR_ACCESS_DENIED = 131005
+ERR_REQUIRED_PARAMETER = 131008
+ERR_ACCOUNT_LOCKED = 131031
+ERR_TEMPLATE_PARAM_MISMATCH = 132012
+ERR_TEMPLATE_PAUSED = 132015
+ERR_TEMPLATE_DISABLED = 132016
+ERR_TEMPLATE_FORMAT = 132007
+ERR_TEMPLATE_TEXT_TOO_LONG = 132005
+# Why a send failed for good, in words a person can act on (errors.failure_type).
+FAILURE_TYPES = ("window_closed", "undeliverable", "template", "invalid_parameter",
+                 "token", "media_too_large", "unknown")
+# A queue item found "processing" this long after its attempt began belongs
+# to a worker that died: it is tried again. Longer than any HTTP call can
+# take (DEFAULT_TIMEOUT per read, plus a media upload).
+QUEUE_LEASE_SECONDS = 300
+# Uploaded media lives 30 days at Meta; reuse an id only with a day to spare.
+MEDIA_UPLOAD_TTL_SECONDS = 30 * 24 * 3600
+MEDIA_REUSE_MARGIN_SECONDS = 24 * 3600

@@ -39,6 +39,9 @@ class ResConfigSettings(models.TransientModel):
     wa_access_token_set = fields.Boolean("Access Token Stored", compute="_compute_wa_account_id")
     wa_app_secret_set = fields.Boolean("App Secret Stored", compute="_compute_wa_account_id")
     wa_webhook_url = fields.Char("Webhook URL", compute="_compute_wa_account_id")
+    wa_reopen_template_id = fields.Many2one(
+        related="company_id.wa_reopen_template_id", readonly=False)
+    wa_reopen_auto = fields.Boolean(related="company_id.wa_reopen_auto", readonly=False)
     wa_log_retention_days = fields.Integer(
         "Keep Webhook Logs (days)", config_parameter="campotech_whatsapp.webhook_log_retention_days",
         default=30)

@@ -87,7 +87,7 @@ class ResPartner(models.Model):
         self.ensure_one()
         Conversation = self.env["wa.conversation"]
         conversation = Conversation._wa_latest_for_partner(self)
-        if not conversation and hasattr(Conversation, "_for_recipient"):
+        if not conversation:
             conversation = Conversation._for_recipient(partner=self)
         if not conversation:
             return self.action_open_wa_conversations()

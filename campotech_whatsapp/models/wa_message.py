@@ -1,7 +1,10 @@
 import json
 import logging
 
-from odoo import api, fields, models
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from ..cloud import display, errors
 from ..cloud.events import message_state, status_advances
@@ -66,6 +69,8 @@ class WaMessage(models.Model):
     res_id = fields.Many2oneReference(
         "Related Record", model_field="res_model", index=True, readonly=True)
     metadata = fields.Json(readonly=True)
+    queue_item_ids = fields.One2many("wa.outbound.queue", "message_id", "Queue Items",
+                                     readonly=True)
     metadata_text = fields.Text(string="Details", compute="_compute_metadata_text")
     message_at = fields.Datetime("Time", default=fields.Datetime.now, index=True, readonly=True,
                                  help="When the customer sent it, or when we sent it.")
@@ -212,6 +217,16 @@ class WaMessage(models.Model):
             "media_next_attempt_at": odoo_datetime(decision.at) if decision.retry else False,
         })
 
+    def action_retry_send(self):
+        """Send a failed outbound message again, through its queue item."""
+        items = self.env["wa.outbound.queue"].sudo().search(
+            [("message_id", "in", self.filtered(
+                lambda m: m.direction == "outbound" and m.state == "failed").ids),
+             ("state", "=", "failed")])
+        if not items:
+            raise UserError(_("Only a failed outbound message can be sent again."))
+        return items.action_retry()
+
     def action_retry_media(self):
         self.filtered(lambda m: m.media_id).write(
             {"media_state": "pending", "media_next_attempt_at": False, "media_attempts": 0})
@@ -222,9 +237,37 @@ class WaMessage(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        origin = self._wa_origin_from_context()
+        if origin:
+            # Sent from a job's or an invoice's chat: that record is its origin.
+            for vals in vals_list:
+                if vals.get("direction") == "outbound" and not vals.get("res_model"):
+                    vals.update(res_model=origin._name, res_id=origin.id)
         records = super().create(vals_list)
         self.env["wa.bus"]._queue("message", records)
+        records.filtered(lambda m: m.direction == "outbound" and m.res_model
+                         and m.res_model != "res.partner")._wa_log_on_origin()
         return records
+
+    @api.model
+    def _wa_origin_from_context(self):
+        model, res_id = self.env.context.get("wa_res_model"), self.env.context.get("wa_res_id")
+        if not (model and res_id) or model not in self.env or model == self._name:
+            return None
+        record = self.env[model].browse(int(res_id)).exists()
+        return record if record and record.has_access("read") else None
+
+    def _wa_log_on_origin(self):
+        """Log what was sent on the origin record's chatter."""
+        for message in self.filtered(lambda m: m.res_model and m.res_id):
+            record = self.env[message.res_model].browse(message.res_id)
+            if not hasattr(record, "message_post"):
+                continue
+            text = message.body or dict(MESSAGE_TYPES).get(message.message_type, "")
+            record.message_post(
+                body=Markup("<p><i class='fa fa-whatsapp'></i> %s</p><p>%s</p>") % (
+                    self.env._("WhatsApp sent to %s", message.conversation_id.display_name), text),
+                subtype_xmlid="mail.mt_note")
 
     def write(self, vals):
         result = super().write(vals)

@@ -42,7 +42,7 @@ class WaRecordMixin(models.AbstractModel):
         partner = self._wa_partner()
         Conversation = self.env["wa.conversation"]
         conversation = Conversation._wa_latest_for_partner(partner)
-        if not conversation and partner and hasattr(Conversation, "_for_recipient"):
+        if not conversation and partner:
             conversation = Conversation._for_recipient(partner=self.partner_id)
         if not conversation:
             return self.action_open_wa_conversations()

@@ -3,4 +3,8 @@ from . import test_inbound_processing
 from . import test_media_download
 from . import test_security
 from . import test_account
+from . import test_templates
+from . import test_outbound_send
+from . import test_outbound_queue
+from . import test_outbound_concurrency
 from . import test_bus
