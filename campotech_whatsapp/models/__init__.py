@@ -14,9 +14,6 @@ from . import res_partner
 from . import project_task
 from . import account_move
 from . import res_config_settings
-<<<<<<< HEAD
-from . import ir_http
-=======
 from . import wa_pacing
 from . import wa_media_upload
->>>>>>> queue
+from . import ir_http

@@ -47,6 +47,9 @@ class WaConversation(models.Model):
         "Service Window Ends", readonly=True,
         help="Free-form messages are allowed until then; templates always.")
     window_open = fields.Boolean(compute="_compute_window_open")
+    customer_phone_display = fields.Char(
+        "Phone", compute="_compute_customer_phone_display",
+        help="The customer's number grouped as it is written.")
     internal_note = fields.Text(help="Notes for the team; the customer never sees them.")
     typing_sent_at = fields.Datetime(
         "Typing Shown At", readonly=True, copy=False,
@@ -64,6 +67,11 @@ class WaConversation(models.Model):
         for conversation in self:
             conversation.customer_key = phone.contact_key(
                 conversation.wa_id or conversation.customer_phone, conversation.wa_user_id) or False
+
+    @api.depends("customer_phone")
+    def _compute_customer_phone_display(self):
+        for conversation in self:
+            conversation.customer_phone_display = display.format_phone(conversation.customer_phone) or False
 
     def _compute_window_open(self):
         now = fields.Datetime.now()
@@ -511,6 +519,8 @@ class WaConversation(models.Model):
                 "name": partner.name or conversation.customer_name or conversation.wa_user_id
                 or display.format_phone(conversation.customer_phone) or str(conversation.id),
                 "phone": display.format_phone(conversation.customer_phone),
+                "e164": conversation.customer_phone or False,
+                "account_id": conversation.account_id.id,
                 "partner": {"id": partner.id, "name": partner.name} if partner else False,
                 "user": {"id": user.id, "name": user.name} if user else False,
                 "status": conversation.status,

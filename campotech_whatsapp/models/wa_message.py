@@ -71,6 +71,7 @@ class WaMessage(models.Model):
     metadata = fields.Json(readonly=True)
     queue_item_ids = fields.One2many("wa.outbound.queue", "message_id", "Queue Items",
                                      readonly=True)
+    error_hint = fields.Char("What To Do", compute="_compute_error_hint")
     metadata_text = fields.Text(string="Details", compute="_compute_metadata_text")
     message_at = fields.Datetime("Time", default=fields.Datetime.now, index=True, readonly=True,
                                  help="When the customer sent it, or when we sent it.")
@@ -275,6 +276,11 @@ class WaMessage(models.Model):
             self.env["wa.bus"]._queue("status", self)
         return result
 
+    @api.depends("state", "error_code")
+    def _compute_error_hint(self):
+        for message in self:
+            message.error_hint = message._wa_error_hint()
+
     def _wa_error_hint(self):
         """What the agent can do about a failed message, in words."""
         self.ensure_one()
@@ -314,7 +320,7 @@ class WaMessage(models.Model):
                 "state_date": fields.Datetime.to_string(message.state_date) or False,
                 "message_at": fields.Datetime.to_string(message.message_at) or False,
                 "error_code": message.error_code or False,
-                "error_message": message.error_message or False if message.state == "failed" else False,
+                "error_message": message.error_message or False if message.state in ("failed", "pending") else False,
                 "error_hint": message._wa_error_hint(),
                 "author": author.name if author and not author._is_public() and author.id != 1 else False,
                 "attachment": {

@@ -205,19 +205,19 @@ export class WaComposer extends Component {
     }
 
     async onTemplateClick() {
-        await this.action.doAction(
-            {
-                type: "ir.actions.act_window",
-                res_model: "wa.composer",
-                views: [[false, "form"]],
-                target: "new",
-                context: {
-                    default_conversation_id: this.props.conversation.id,
-                    default_res_model: this.props.origin?.resModel || false,
-                    default_res_id: this.props.origin?.resId || false,
-                },
-            },
-            { onClose: () => this.store.catchUp(this.props.conversation.id) }
-        );
+        const conversation = this.props.conversation;
+        const context = {
+            default_account_id: conversation.account_id,
+            default_partner_id: conversation.partner ? conversation.partner.id : false,
+            default_phone: conversation.partner ? false : conversation.e164 || false,
+        };
+        if (this.props.origin) {
+            context.active_model = this.props.origin.resModel;
+            context.active_id = this.props.origin.resId;
+        }
+        await this.action.doAction("campotech_whatsapp.wa_composer_action", {
+            additionalContext: context,
+            onClose: () => this.store.catchUp(conversation.id),
+        });
     }
 }

@@ -1,5 +1,6 @@
 import { Component } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
+import { useService } from "@web/core/utils/hooks";
 import { tickOf, toDateTime } from "./chat_utils";
 
 /** One message as a chat bubble: its content by type, the time and the tick. */
@@ -11,6 +12,20 @@ export class WaMessageBubble extends Component {
         onReply: { type: Function, optional: true },
         onQuoteClick: { type: Function, optional: true },
     };
+
+    setup() {
+        this.orm = useService("orm");
+        this.notification = useService("notification");
+    }
+
+    async onRetry() {
+        try {
+            await this.orm.call("wa.message", "action_retry_send", [[this.message.id]]);
+            this.notification.add(_t("Sending again…"), { type: "info" });
+        } catch (error) {
+            this.notification.add(error?.data?.message || String(error), { type: "danger" });
+        }
+    }
 
     labels = {
         location: _t("Location"),
