@@ -556,10 +556,10 @@ class WaConversation(models.Model):
     @api.model
     def get_inbox_data(self, tab="all", search="", limit=40, offset=0):
         """The inbox's left column: one page of conversations and the tab counters."""
-        conversations = self.search(self._wa_inbox_domain(tab, search), limit=limit, offset=offset)
+        conversations = self.search(self._wa_inbox_domain(tab, search), limit=limit + 1, offset=offset)
         return {
-            "conversations": conversations._wa_client_format(),
-            "has_more": len(conversations) == limit,
+            "conversations": conversations[:limit]._wa_client_format(),
+            "has_more": len(conversations) > limit,
             "counts": {
                 "unread": self.search_count(self._wa_inbox_domain("unread")),
                 "mine": self.search_count(self._wa_inbox_domain("mine")),
@@ -638,7 +638,7 @@ class WaConversation(models.Model):
         return {
             "type": "ir.actions.client",
             "tag": "campotech_whatsapp.chat",
-            "name": self.display_name,
+            "name": self.env._("WhatsApp · %s", record.display_name) if record else self.env._("WhatsApp"),
             "target": "new",
             "params": params,
         }
@@ -657,7 +657,9 @@ class WaConversation(models.Model):
         self.ensure_one()
         partner = self.env["res.partner"].browse(partner_id) if partner_id else False
         if not partner:
-            partner = self.env["res.partner"].create({
+            # Agents may not create contacts in general, but one for the
+            # customer they are talking to, as an inbound message would.
+            partner = self.env["res.partner"].sudo().create({
                 "name": self.customer_name or self.customer_phone or self.wa_user_id,
                 "whatsapp_number": self.customer_phone or False,
                 "wa_id": self.wa_id or False,
@@ -679,8 +681,9 @@ class WaConversation(models.Model):
             domain.append(("id", ">", after_id))
             messages = self.env["wa.message"].search(domain, order="id asc")
             return {"messages": messages._wa_client_format(), "has_more": False}
-        messages = self.env["wa.message"].search(domain, order="id desc", limit=limit)
-        return {"messages": messages[::-1]._wa_client_format(), "has_more": len(messages) == limit}
+        messages = self.env["wa.message"].search(domain, order="id desc", limit=limit + 1)
+        return {"messages": messages[:limit][::-1]._wa_client_format(),
+                "has_more": len(messages) > limit}
 
     def wa_read(self):
         """The agent opened the conversation: nothing left unread, blue ticks at Meta."""

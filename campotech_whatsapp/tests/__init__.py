@@ -8,3 +8,5 @@ from . import test_outbound_send
 from . import test_outbound_queue
 from . import test_outbound_concurrency
 from . import test_bus
+from . import test_inbox
+from . import test_inbox_tour
