@@ -1,8 +1,6 @@
 import json
 import logging
 
-from markupsafe import Markup
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -266,8 +264,8 @@ class WaMessage(models.Model):
                 continue
             text = message.body or dict(MESSAGE_TYPES).get(message.message_type, "")
             record.message_post(
-                body=Markup("<p><i class='fa fa-whatsapp'></i> %s</p><p>%s</p>") % (
-                    self.env._("WhatsApp sent to %s", message.conversation_id.display_name), text),
+                body="%s: %s" % (self.env._("WhatsApp sent to %s", message.conversation_id.display_name),
+                                 text),
                 subtype_xmlid="mail.mt_note")
 
     def write(self, vals):

@@ -1,4 +1,5 @@
 import json
+import logging
 import threading
 import time
 from unittest.mock import patch
@@ -12,6 +13,8 @@ from odoo.tests import HttpCase, tagged
 from ..cloud import webhook
 from .common import SECRET_A
 from .outbound_common import CUSTOMER, OutboundMixin
+
+_logger = logging.getLogger(__name__)
 
 
 @tagged("post_install", "-at_install")
@@ -61,6 +64,13 @@ class TestInboxTour(OutboundMixin, HttpCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             for log in env["wa.webhook.log"].search([("processed", "=", False)]):
                 log._process_safely()
+                _logger.info("TOURDEBUG log %s processed=%s error=%s", log.id, log.processed, log.error)
+            for conversation in env["wa.conversation"].search([]):
+                _logger.info("TOURDEBUG conversation %s %s partner=%s unread=%s msgs=%s", conversation.id,
+                             conversation.display_name, conversation.partner_id.name,
+                             conversation.unread_count, conversation.message_ids.mapped("body"))
+            cr.flush()
+            _logger.info("TOURDEBUG bus rows %s", env["bus.bus"].search_read([], ["channel", "message"])[-4:])
 
     def play_customer_and_meta(self, errors):
         """The customer writes once the chat is open; Meta reports the reply's statuses."""
@@ -90,8 +100,9 @@ class TestInboxTour(OutboundMixin, HttpCase):
             errors.append(error)
 
     def test_inbox_live_reply_and_ticks(self):
+        self.env["res.partner"].create({"name": "Juana Tour", "mobile": "+" + CUSTOMER})
         conversation = self.customer_writes(text="Hola, ¿vienen hoy?")
-        conversation.partner_id.name = "Juana Tour"
+        self.assertEqual(conversation.partner_id.name, "Juana Tour")
         errors = []
         threads = [threading.Thread(target=self.notify_bus, daemon=True),
                    threading.Thread(target=self.play_customer_and_meta, args=(errors,), daemon=True)]

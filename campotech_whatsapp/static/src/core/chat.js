@@ -1,4 +1,5 @@
-import { Component, onWillStart, onWillUpdateProps, useState } from "@odoo/owl";
+import { useWaStore } from "./wa_store_service";
+import { Component, onWillStart, onWillUnmount, onWillUpdateProps, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { useService } from "@web/core/utils/hooks";
 import { windowLeft } from "./chat_utils";
@@ -19,19 +20,22 @@ export class WaChat extends Component {
     };
 
     setup() {
-        this.store = useService("campotech_whatsapp.store");
+        this.store = useWaStore();
         this.orm = useService("orm");
         this.state = useState({ replyTo: null });
         onWillStart(() => this.open(this.props.conversationId));
         onWillUpdateProps(async (next) => {
             if (next.conversationId !== this.props.conversationId) {
                 this.state.replyTo = null;
+                this.store.setOpen(this.props.conversationId, false);
                 await this.open(next.conversationId);
             }
         });
+        onWillUnmount(() => this.store.setOpen(this.props.conversationId, false));
     }
 
     async open(conversationId) {
+        this.store.setOpen(conversationId, true);
         if (!this.store.state.conversations[conversationId]) {
             await this.store.loadConversation(conversationId);
         }
@@ -51,7 +55,7 @@ export class WaChat extends Component {
         if (!c.window_open) {
             return _t("24 h window closed");
         }
-        return windowLeft(c.window_expires_at);
+        return _t("24 h window: %s", windowLeft(c.window_expires_at));
     }
 
     get typing() {

@@ -1,3 +1,4 @@
+import { useWaStore } from "./wa_store_service";
 import { Component, onMounted, onPatched, onWillUpdateProps, useRef } from "@odoo/owl";
 import { useService } from "@web/core/utils/hooks";
 import { groupByDay, reactionsByMessage } from "./chat_utils";
@@ -17,7 +18,7 @@ export class WaChatThread extends Component {
     };
 
     setup() {
-        this.store = useService("campotech_whatsapp.store");
+        this.store = useWaStore();
         this.scrollRef = useRef("scroll");
         this.stickToBottom = true;
         this.restoreFrom = null;

@@ -1,3 +1,4 @@
+import { useWaStore } from "./wa_store_service";
 import { Component, useRef, useState, useEffect } from "@odoo/owl";
 import { useEmojiPicker } from "@web/core/emoji_picker/emoji_picker";
 import { ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
@@ -28,7 +29,7 @@ export class WaComposer extends Component {
         this.notification = useService("notification");
         this.dialog = useService("dialog");
         this.action = useService("action");
-        this.store = useService("campotech_whatsapp.store");
+        this.store = useWaStore();
         this.state = useState({ body: "", sending: false });
         this.textareaRef = useRef("textarea");
         this.emojiRef = useRef("emoji");
@@ -52,7 +53,11 @@ export class WaComposer extends Component {
     }
 
     get placeholder() {
-        return _t("Write a message… (Enter sends, Shift+Enter new line)");
+        return _t("Write a message");
+    }
+
+    get hint() {
+        return _t("Enter sends, Shift+Enter adds a line");
     }
 
     autoGrow() {

@@ -1,3 +1,4 @@
+import { useWaStore } from "./wa_store_service";
 import { Component, onWillStart, onWillUpdateProps, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { formatMonetary } from "@web/views/fields/formatters";
@@ -16,7 +17,7 @@ export class WaContactPanel extends Component {
         this.orm = useService("orm");
         this.action = useService("action");
         this.notification = useService("notification");
-        this.store = useService("campotech_whatsapp.store");
+        this.store = useWaStore();
         this.state = useState({ data: null, note: "" });
         onWillStart(() => this.load(this.props.conversationId));
         onWillUpdateProps((next) => next.conversationId !== this.props.conversationId && this.load(next.conversationId));

@@ -1,5 +1,6 @@
-import { reactive } from "@odoo/owl";
+import { reactive, useState } from "@odoo/owl";
 import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
 import { user } from "@web/core/user";
 import { debounce } from "@web/core/utils/timing";
 import { mergeMessages } from "./chat_utils";
@@ -51,6 +52,8 @@ export class WaStore {
             connected: true,
             systrayCount: 0,
         });
+        // Conversations on screen now: what arrives there is read at once.
+        this.openChats = new Map();
         this.refreshCounts = debounce(() => this.loadInbox({ keep: true }), 800);
         for (const [type, handler] of [
             [EVENTS.NEW_MESSAGE, (p) => this.onNewMessage(p)],
@@ -220,8 +223,21 @@ export class WaStore {
         }
         if (message.direction === "inbound") {
             delete this.state.typing[conversation.id];
+            if (this.openChats.get(conversation.id) && document.visibilityState === "visible") {
+                this.markRead(conversation.id);
+            }
         }
         this.refreshCounts();
+    }
+
+    /** A chat of this conversation is shown (true) or gone (false). */
+    setOpen(conversationId, open) {
+        const count = (this.openChats.get(conversationId) || 0) + (open ? 1 : -1);
+        if (count > 0) {
+            this.openChats.set(conversationId, count);
+        } else {
+            this.openChats.delete(conversationId);
+        }
     }
 
     onStatus({ conversation_id, message }) {
@@ -266,3 +282,12 @@ export const waStoreService = {
 };
 
 registry.category("services").add("campotech_whatsapp.store", waStoreService);
+
+/**
+ * The store as a component sees it: reading its state through this
+ * subscribes the component, so it renders again when that state changes.
+ */
+export function useWaStore() {
+    const store = useService("campotech_whatsapp.store");
+    return Object.assign(Object.create(store), { state: useState(store.state) });
+}

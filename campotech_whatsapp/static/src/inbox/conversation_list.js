@@ -1,3 +1,4 @@
+import { useWaStore } from "../core/wa_store_service";
 import { Component, onWillUnmount, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { useService } from "@web/core/utils/hooks";
@@ -16,7 +17,7 @@ export class WaConversationList extends Component {
     };
 
     setup() {
-        this.store = useService("campotech_whatsapp.store");
+        this.store = useWaStore();
         this.state = useState({ search: this.store.state.search });
         this.search = debounce(() => this.store.setFilter({ search: this.state.search }), 300);
         this.tabs = [

@@ -1,3 +1,4 @@
+import { useWaStore } from "../core/wa_store_service";
 import { Component, onWillStart, useState } from "@odoo/owl";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
@@ -14,7 +15,7 @@ export class WaInbox extends Component {
     static props = { ...standardActionServiceProps };
 
     setup() {
-        this.store = useService("campotech_whatsapp.store");
+        this.store = useWaStore();
         this.dialog = useService("dialog");
         this.action = useService("action");
         const initial = this.props.action.params?.conversation_id || null;

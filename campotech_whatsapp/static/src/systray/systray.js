@@ -1,3 +1,4 @@
+import { useWaStore } from "../core/wa_store_service";
 import { Component, onWillStart } from "@odoo/owl";
 import { registry } from "@web/core/registry";
 import { session } from "@web/session";
@@ -9,7 +10,7 @@ export class WaSystray extends Component {
     static props = {};
 
     setup() {
-        this.store = useService("campotech_whatsapp.store");
+        this.store = useWaStore();
         this.action = useService("action");
         onWillStart(() => this.store.loadSystray());
     }
