@@ -70,7 +70,7 @@ class WaAccount(models.Model):
     queue_paused_reason = fields.Char("Pause Reason", readonly=True, copy=False)
     token_checked_at = fields.Datetime("Token Last Checked", readonly=True, copy=False)
     token_expires_on = fields.Date(
-        "Token Expires On", copy=False,
+        copy=False,
         help="Optional: when the access token expires (Meta's Access Token Debugger shows "
              "it). Managers are warned a week before. Permanent system-user tokens do not "
              "expire.")

@@ -76,8 +76,8 @@ class WaConversation(models.Model):
     def _compute_window_open(self):
         now = fields.Datetime.now()
         for conversation in self:
-            conversation.window_open = bool(conversation.last_inbound_at) and window.is_window_open(
-                conversation.last_inbound_at, now)
+            conversation.window_open = window.is_window_open(
+                conversation.last_inbound_at or None, now)
 
     @api.depends("customer_name", "customer_phone", "partner_id")
     def _compute_display_name(self):
@@ -433,7 +433,7 @@ class WaConversation(models.Model):
         self.ensure_one()
         self._check_opt_out()
         now = fields.Datetime.now()
-        held = not window.can_send_freeform(self.last_inbound_at, now, payload["type"])
+        held = not window.can_send_freeform(self.last_inbound_at or None, now, payload["type"])
         reason = self._window_hold_reason() if held else False
         message = self.env["wa.message"].create(dict(
             values, conversation_id=self.id, direction="outbound", state="pending",
@@ -466,17 +466,20 @@ class WaConversation(models.Model):
     def _offer_reopen_template(self):
         """Send the company's reopen template when it is set to go automatically.
 
-        Once per closed window: not again while one is on its way.
+        Once per closed window: not again once one went since the customer
+        last wrote.
         """
         self.ensure_one()
         company = self.account_id.company_id
         template = company.wa_reopen_template_id
         if not (template and company.wa_reopen_auto):
             return False
-        queue = self.env["wa.outbound.queue"].sudo()
-        if queue.search_count([("conversation_id", "=", self.id), ("message_type", "=", "template"),
-                               ("state", "in", ("pending", "processing"))]):
-            return False
+        domain = [("conversation_id", "=", self.id), ("message_type", "=", "template"),
+                  ("state", "in", ("pending", "processing", "done"))]
+        if self.last_inbound_at:
+            domain.append(("create_date", ">=", self.last_inbound_at))
+        if self.env["wa.outbound.queue"].sudo().search_count(domain):
+            return False  # one already asked the customer since they last wrote
         try:
             with self.env.cr.savepoint():
                 return self.with_context(wa_automated=True).send_template(

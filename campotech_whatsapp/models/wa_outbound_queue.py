@@ -3,6 +3,8 @@ import threading
 import time
 from datetime import timedelta
 
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED, ISOLATION_LEVEL_REPEATABLE_READ
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -91,23 +93,44 @@ class WaOutboundQueue(models.Model):
 
     @api.model
     def _wake(self, at=None):
+        """Run the queue cron soon (or at ``at``); once per transaction for "now",
+        so a loop queuing thousands of messages leaves one trigger."""
+        if at is None:
+            data = self.env.cr.precommit.data
+            if data.get("campotech_whatsapp.queue_woken"):
+                return
+            data["campotech_whatsapp.queue_woken"] = True
         self.env.ref("campotech_whatsapp.ir_cron_wa_outbound_queue").sudo()._trigger(at)
 
     # --- The cron -------------------------------------------------------------
 
     @api.model
     def _process_queue(self, time_budget=CRON_TIME_BUDGET, max_items=None):
-        """Send what is due, each item committed on its own; returns the count sent."""
+        """Send what is due, each item committed on its own; returns the count sent.
+
+        Outside tests the run's transactions are READ COMMITTED: the claim's
+        SKIP LOCKED and the pacing row see the other workers' latest commits
+        instead of failing with a serialization error on them (Odoo's
+        default, REPEATABLE READ, is restored at the end).
+        """
         self._recover_stale()
-        started, count = time.monotonic(), 0
-        clients = {}
-        for item in self._split_batch():
-            item._send(clients)
-            cron_commit(self.env)
-            count += 1
-            if time.monotonic() - started > time_budget or (max_items and count >= max_items):
-                break
-        self._reschedule_cron(count)
+        read_committed = not _testing()
+        if read_committed:
+            self.env.cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+        try:
+            started, count = time.monotonic(), 0
+            clients = {}
+            for item in self._split_batch():
+                item._send(clients)
+                cron_commit(self.env)
+                count += 1
+                if time.monotonic() - started > time_budget or (max_items and count >= max_items):
+                    break
+            self._reschedule_cron(count)
+        finally:
+            if read_committed:
+                cron_commit(self.env)
+                self.env.cr.connection.set_isolation_level(ISOLATION_LEVEL_REPEATABLE_READ)
         return count
 
     def _due_domain(self):
@@ -193,7 +216,7 @@ class WaOutboundQueue(models.Model):
         self.ensure_one()
         now = fields.Datetime.now()
         if self.message_type not in RECEIPT_TYPES and self.conversation_id and \
-                not window.can_send_freeform(self.conversation_id.last_inbound_at, now,
+                not window.can_send_freeform(self.conversation_id.last_inbound_at or None, now,
                                              self.message_type):
             self._hold(self.env["wa.conversation"]._window_hold_reason())
             return None

@@ -41,7 +41,7 @@ class WaPacing(models.Model):
     _description = "WhatsApp Send Pacing"
     _log_access = False
 
-    key = fields.Char(required=True, index=True)
+    key = fields.Char("Pacing Key", required=True, index=True)
     tat = fields.Float("Theoretical Arrival Time")  # float8: the engine does float arithmetic
 
     _sql_constraints = [("key_uniq", "unique(key)", "One pacing state per key.")]

@@ -132,3 +132,18 @@ class TestOutboundSend(OutboundMixin, TransactionCase):
         self.conversation.with_context(wa_opt_out_confirmed=True).send_text("Hola")
         self.drain()
         self.assertEqual(len(self.sent()), 1)
+
+    def test_an_agent_sends_with_their_own_rights(self):
+        agent = self.env["res.users"].create({
+            "name": "Agente", "login": "agente-wa", "company_id": self.company_a.id,
+            "company_ids": [(6, 0, self.company_a.ids)],
+            "groups_id": [(6, 0, [self.env.ref("campotech_whatsapp.group_wa_user").id])]})
+        conversation = self.conversation.with_user(agent)
+        message_id = conversation.send_text("Hola, soy Agente")
+        attachment = self.env["ir.attachment"].with_user(agent).create({
+            "name": "foto.png", "mimetype": "image/png",
+            "raw": b"\x89PNG\r\n\x1a\n" + b"0" * 100})
+        conversation.send_media(attachment.id, "La foto")
+        self.drain()
+        self.assertEqual([m["type"] for m in self.sent()], ["text", "image"])
+        self.assertEqual(self.env["wa.message"].browse(message_id).state, "sent")
