@@ -1,5 +1,4 @@
 import json
-import logging
 import threading
 import time
 from unittest.mock import patch
@@ -13,8 +12,6 @@ from odoo.tests import HttpCase, tagged
 from ..cloud import webhook
 from .common import SECRET_A
 from .outbound_common import CUSTOMER, OutboundMixin
-
-_logger = logging.getLogger(__name__)
 
 
 @tagged("post_install", "-at_install")
@@ -64,16 +61,11 @@ class TestInboxTour(OutboundMixin, HttpCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             for log in env["wa.webhook.log"].search([("processed", "=", False)]):
                 log._process_safely()
-                _logger.info("TOURDEBUG log %s processed=%s error=%s", log.id, log.processed, log.error)
-            for conversation in env["wa.conversation"].search([]):
-                _logger.info("TOURDEBUG conversation %s %s partner=%s unread=%s msgs=%s", conversation.id,
-                             conversation.display_name, conversation.partner_id.name,
-                             conversation.unread_count, conversation.message_ids.mapped("body"))
-            cr.flush()
-            _logger.info("TOURDEBUG bus rows %s", env["bus.bus"].search_read([], ["channel", "message"])[-4:])
 
     def play_customer_and_meta(self, errors):
         """The customer writes once the chat is open; Meta reports the reply's statuses."""
+        # Code run from this thread keeps to the test transaction, as in the test's own thread.
+        threading.current_thread().testing = True
         try:
             self.assertTrue(self.chat_opened.wait(60), "the chat never opened")
             time.sleep(1)
@@ -116,3 +108,14 @@ class TestInboxTour(OutboundMixin, HttpCase):
         reply = self.env["wa.message"].search([("body", "=", "Sí, llegamos a las 10")])
         self.assertEqual(reply.state, "read")
         self.assertEqual(conversation.unread_count, 0, "opening the chat marked it read")
+
+
+@tagged("post_install", "-at_install")
+class TestInboxUnitJs(HttpCase):
+    """The Hoot tests of the screens' logic (static/tests/unit), in a real browser."""
+
+    def test_hoot_chat_logic(self):
+        self.browser_js(
+            "/web/tests?headless&loglevel=2&preset=desktop&timeout=15000&filter=campotech_whatsapp",
+            "", "", login="admin", timeout=600, success_signal="[HOOT] test suite succeeded",
+            error_checker=lambda message: "[HOOT]" not in message)

@@ -42,8 +42,5 @@ registry.category("web_tour.tours").add("campotech_whatsapp_inbox", {
         {
             trigger: ".o_wa_message.o_wa_outbound[data-state='read']:contains('Sí, llegamos a las 10') .o_wa_tick_read",
         },
-        {
-            trigger: "textarea.o_wa_composer:value('')",
-        },
     ],
 });

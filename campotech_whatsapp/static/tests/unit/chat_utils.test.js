@@ -26,8 +26,8 @@ describe("campotech_whatsapp chat", () => {
             message(5, "2026-11-20 08:00:00"),
         ]);
         expect(groups.map((g) => g.messages.map((m) => m.id))).toEqual([[5], [1, 2], [3]]);
-        expect(groups[1].label).toBe("Yesterday");
-        expect(groups[2].label).toBe("Today");
+        expect(String(groups[1].label)).toBe("Yesterday");
+        expect(String(groups[2].label)).toBe("Today");
     });
 
     test("the latest reaction of each side wins; a removed one disappears", () => {
@@ -53,7 +53,7 @@ describe("campotech_whatsapp chat", () => {
         expect([out("read").double, out("read").className]).toEqual([true, "o_wa_tick_read"]);
         const failed = out("failed", { error_message: "Re-engagement message", error_hint: "Send a template" });
         expect(failed.className).toBe("text-danger");
-        expect(failed.title).toBe("Re-engagement message\nSend a template");
+        expect(String(failed.title)).toBe("Re-engagement message\nSend a template");
         expect(tickOf({ direction: "inbound", state: "delivered" })).toBe(null);
     });
 
@@ -67,10 +67,10 @@ describe("campotech_whatsapp chat", () => {
 
     test("relative times read at a glance", () => {
         const now = DateTime.fromISO("2026-12-01T15:00:00");
-        expect(relativeTime(now.minus({ seconds: 20 }), now)).toBe("now");
-        expect(relativeTime(now.minus({ minutes: 5 }), now)).toBe("5 min ago");
-        expect(relativeTime(now.minus({ hours: 3 }), now)).toBe("3 h ago");
-        expect(relativeTime(now.minus({ days: 1 }), now)).toBe("yesterday");
+        expect(String(relativeTime(now.minus({ seconds: 20 }), now))).toBe("now");
+        expect(String(relativeTime(now.minus({ minutes: 5 }), now))).toBe("5 min ago");
+        expect(String(relativeTime(now.minus({ hours: 3 }), now))).toBe("3 h ago");
+        expect(String(relativeTime(now.minus({ days: 1 }), now))).toBe("yesterday");
     });
 
     test("tabs keep what the server's domains keep", () => {
