@@ -264,8 +264,8 @@ class WaMessage(models.Model):
                 continue
             text = message.body or dict(MESSAGE_TYPES).get(message.message_type, "")
             record.message_post(
-                body="%s: %s" % (self.env._("WhatsApp sent to %s", message.conversation_id.display_name),
-                                 text),
+                body=self.env._("WhatsApp sent to %(customer)s: %(text)s",
+                                customer=message.conversation_id.display_name, text=text),
                 subtype_xmlid="mail.mt_note")
 
     def write(self, vals):
