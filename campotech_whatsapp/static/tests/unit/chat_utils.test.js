@@ -1,5 +1,6 @@
-import { describe, expect, test } from "@odoo/hoot";
+import { beforeEach, describe, expect, test } from "@odoo/hoot";
 import { mockDate } from "@odoo/hoot-mock";
+import { patchTranslations } from "@web/../tests/web_test_helpers";
 import {
     groupByDay,
     mergeMessages,
@@ -16,6 +17,9 @@ function message(id, at, values = {}) {
 }
 
 describe("campotech_whatsapp chat", () => {
+    // Untranslated: the labels are the English source strings.
+    beforeEach(() => patchTranslations());
+
     test("groups messages by day, oldest first, and keeps reactions off the bubbles", () => {
         mockDate("2026-12-01 15:00:00", 0);
         const groups = groupByDay([
