@@ -153,10 +153,6 @@ class WaConversation(models.Model):
         self.write(values)
         self._release_held()  # the customer answered: the window is open again
 
-    def _notify_new_messages(self):
-        """Refresh these conversations on the screens (wa.bus pushes at commit)."""
-        self.env["wa.bus"]._queue("conversation", self)
-
     def action_mark_read(self):
         self.write({"unread_count": 0})
 

@@ -33,7 +33,8 @@ class TestSecurity(WhatsAppMixin, HttpCase):
 
     def test_company_b_sees_nothing_of_company_a(self):
         self.company_a_data()
-        models = ("wa.conversation", "wa.message", "wa.template", "wa.outbound.queue", "wa.account")
+        models = ("wa.conversation", "wa.message", "wa.template", "wa.template.variable",
+                  "wa.template.button", "wa.outbound.queue", "wa.account")
         for model in models:
             self.assertTrue(self.env[model].search([("company_id", "=", self.company_a.id)]))
             for user in (self.agent_b, self.manager_b):
