@@ -13,6 +13,7 @@ from . import res_company
 from . import res_partner
 from . import project_task
 from . import account_move
+from . import account_payment
 from . import res_config_settings
 from . import wa_consent
 from . import wa_notification

@@ -28,8 +28,9 @@ class AccountMove(models.Model):
         """Thank the customer for a payment.
 
         The invoice becoming paid sends one message, even when Odoo passes
-        through in_payment first; a payment given explicitly for an invoice
-        still open sends its own.
+        through in_payment first, unless every payment that paid it already
+        sent its own (account.payment.on_payment_confirmed); a payment given
+        explicitly for an invoice still open sends its own.
         """
         for move in self._wa_customer_invoices():
             paid = move.payment_state in ("in_payment", "paid")
@@ -38,5 +39,16 @@ class AccountMove(models.Model):
                 currency = payment.currency_id
                 values["amount"] = formatting.format_amount(
                     payment.amount, currency.symbol, currency.position, currency.decimal_places)
+            elif paid:
+                # A payment posted before it was matched with the invoice
+                # already thanked the customer for its own amount.
+                payments = move._get_reconciled_payments()
+                new = payments - payments._wa_thanked()
+                if payments and not new:
+                    continue
+                if new != payments:
+                    values["amount"] = formatting.format_amount(
+                        sum(new.mapped("amount")), move.currency_id.symbol,
+                        move.currency_id.position, move.currency_id.decimal_places)
             move._wa_notify(N.PAYMENT_RECEIVED, values=values,
                             marker="payment-%s" % payment.id if payment and not paid else "paid")

@@ -311,6 +311,75 @@ class TestInvoiceNotifications(NotificationMixin, TransactionCase):
         invoice.on_payment_received()
         self.assertEqual(len(self.sent_for(invoice, "pago_recibido")), 1)
 
+    def payment(self, amount=12345.67, partner=None, **values):
+        return self.env["account.payment"].create(dict({
+            "payment_type": "inbound", "partner_type": "customer",
+            "partner_id": (partner or self.customer).id, "amount": amount}, **values))
+
+    def all_thanks(self):
+        return self.env["wa.message"].search([
+            ("template_id.name", "=", "pago_recibido"), ("direction", "=", "outbound")])
+
+    def test_standalone_customer_payment_thanks_once_with_its_amount(self):
+        payment = self.payment(amount=5000)
+        self.assertFalse(self.sent_for(payment))
+        payment.action_post()
+        self.assertIn(payment.state, ("in_process", "paid"))
+        sent = self.sent_for(payment, "pago_recibido")
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(sent.template_params["amount"], "$ 5.000,00")
+        self.assertEqual(sent.template_params["customer_name"], "Juana Pérez")
+        self.assertEqual(sent.partner_id, self.customer)
+        # Back to draft and posted again: no second thanks.
+        payment.action_draft()
+        payment.action_post()
+        self.assertEqual(len(self.all_thanks()), 1)
+
+    def test_payment_registered_on_an_invoice_is_one_message_in_total(self):
+        invoice = self.invoice()
+        invoice.action_post()
+        payment = self.pay(invoice)
+        self.assertEqual(len(self.all_thanks()), 1)
+        self.assertEqual(len(self.sent_for(invoice, "pago_recibido")), 1)
+        self.assertFalse(self.sent_for(payment, "pago_recibido"))
+        payment.action_draft()
+        payment.action_post()
+        invoice.on_payment_received()
+        self.assertEqual(len(self.all_thanks()), 1)
+
+    def test_partial_payment_thanks_for_its_amount_and_the_rest_for_the_rest(self):
+        invoice = self.invoice(amount=10000)
+        invoice.action_post()
+        first = self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids).create({"amount": 4000})._create_payments()
+        self.assertEqual(invoice.payment_state, "partial")
+        self.assertEqual(self.sent_for(first, "pago_recibido").template_params["amount"], "$ 4.000,00")
+        self.pay(invoice)
+        self.assertIn(invoice.payment_state, ("in_payment", "paid"))
+        thanks = self.all_thanks()
+        self.assertEqual(len(thanks), 2)
+        self.assertEqual(self.sent_for(invoice, "pago_recibido").template_params["amount"], "$ 6.000,00")
+
+    def test_payment_matched_later_with_the_invoice_is_not_thanked_twice(self):
+        invoice = self.invoice(amount=5000)
+        invoice.action_post()
+        payment = self.payment(amount=5000)
+        payment.action_post()
+        self.assertEqual(len(self.sent_for(payment, "pago_recibido")), 1)
+        # Matched from the invoice's outstanding credits.
+        (payment.move_id.line_ids + invoice.line_ids).filtered(
+            lambda line: line.account_id.account_type == "asset_receivable").reconcile()
+        self.assertIn(invoice.payment_state, ("in_payment", "paid"))
+        self.assertEqual(len(self.all_thanks()), 1)
+
+    def test_vendor_payment_sends_nothing(self):
+        payment = self.payment(payment_type="outbound", partner_type="supplier")
+        payment.action_post()
+        refund = self.payment(payment_type="outbound")
+        refund.action_post()
+        self.assertFalse(self.all_thanks())
+        self.assertFalse(self.ledger(payment) | self.ledger(refund))
+
     def test_switched_off_invoice_notice_sends_nothing(self):
         self.company_a.wa_notify_invoice_ready = False
         invoice = self.invoice()
