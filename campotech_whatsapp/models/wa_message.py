@@ -4,22 +4,18 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..cloud import constants as C
 from ..cloud.events import message_state, status_advances
 from ..cloud.retry import RetryPolicy
 from ..tools import aware, cron_commit, odoo_datetime
 
 _logger = logging.getLogger(__name__)
 
-MESSAGE_TYPES = [
-    ("text", "Text"), ("image", "Image"), ("document", "Document"), ("audio", "Audio"),
-    ("video", "Video"), ("sticker", "Sticker"), ("location", "Location"),
-    ("contact", "Contact"), ("template", "Template"), ("interactive", "Interactive"),
-    ("reaction", "Reaction"), ("unknown", "Unknown"),
-]
-STATES = [
-    ("pending", "Pending"), ("sent", "Sent"), ("delivered", "Delivered"),
-    ("read", "Read"), ("failed", "Failed"),
-]
+# Labels are the engine's names capitalised; Odoo translates them through the
+# .po entries of ir.model.fields.selection, which key on the value.
+MESSAGE_TYPES = [(kind, kind.capitalize()) for kind in C.RECORD_TYPES]
+# A voice note's "played" is stored as "read" (message_state), so it has no state of its own.
+STATES = [(status, status.capitalize()) for status in C.STATUS_RANK if message_state(status) == status]
 # Media ids in webhooks live about a week; past that a download cannot succeed.
 MEDIA_RETRY = RetryPolicy(base_delay=60, max_delay=6 * 3600, max_attempts=10)
 
