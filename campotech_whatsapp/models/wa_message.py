@@ -97,11 +97,10 @@ class WaMessage(models.Model):
             return False
         values = {"state": state, "state_date": odoo_datetime(status.timestamp)}
         if status.status == "failed":
-            error = status.errors[0] if status.errors else None
+            error = status.error
             values.update(
-                error_code=error.code if error and error.code else 0,
-                error_message="\n".join(filter(None, (error.title, error.message, error.details)))
-                if error else "failed",
+                error_code=(error.code or 0) if error else 0,
+                error_message=error.text if error else "failed",
             )
         self.write(values)
         return True
