@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from ..cloud import constants as C
 from ..cloud.events import message_state, status_advances
 from ..cloud.retry import RetryPolicy
-from ..tools import aware, cron_commit, odoo_datetime
+from ..tools import cron_batch, failed_attempt, odoo_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -170,12 +170,9 @@ class WaMessage(models.Model):
         One message at a time, each committed: a slow or failing download
         never holds back or undoes the others.
         """
-        messages = self.search(self._media_due_domain(), limit=limit, order="id")
-        for message in messages:
-            message._download_media()
-            cron_commit(self.env)
-        self.env["ir.cron"]._notify_progress(
-            done=len(messages), remaining=self.search_count(self._media_due_domain()))
+        cron_batch(self.env, lambda: self.search(self._media_due_domain(), limit=limit, order="id"),
+                   lambda message: message._download_media(),
+                   lambda: self.search_count(self._media_due_domain()))
 
     def _download_media(self):
         self.ensure_one()
@@ -198,17 +195,12 @@ class WaMessage(models.Model):
             self._media_failed(error)
 
     def _media_failed(self, error):
-        attempts = self.media_attempts + 1
-        now = fields.Datetime.now()
-        decision = MEDIA_RETRY.next_attempt(attempts, error, aware(now))
+        decision, values = failed_attempt(
+            self, lambda attempts, now: MEDIA_RETRY.next_attempt(attempts, error, now),
+            str(error), prefix="media_")
         _logger.warning("WhatsApp media %s of message %s: attempt %s failed: %s",
-                        self.media_id, self.id, attempts, error)
-        self.write({
-            "media_attempts": attempts,
-            "media_error": str(error),
-            "media_state": "pending" if decision.retry else "failed",
-            "media_next_attempt_at": odoo_datetime(decision.at) if decision.retry else False,
-        })
+                        self.media_id, self.id, values["media_attempts"], error)
+        self.write(dict(values, media_state="pending" if decision.retry else "failed"))
 
     def action_retry_send(self):
         """Send a failed outbound message again, through its queue item."""
