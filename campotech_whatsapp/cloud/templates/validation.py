@@ -3,8 +3,7 @@
 import re
 
 from .. import constants as C
-from ..errors import PayloadError
-from .definition import PLACEHOLDER, Template, _as_template, _upper, placeholders
+from .definition import PLACEHOLDER, _as_template, _upper, placeholders
 from .parameters import _fail
 
 _NAME_RE = re.compile(r"[a-z0-9_]+")
