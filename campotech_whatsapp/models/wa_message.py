@@ -112,14 +112,11 @@ class WaMessage(models.Model):
         return self.search([("company_id", "=", account.company_id.id), ("wamid", "=", wamid)], limit=1)
 
     @api.model
-    def _receive_inbound(self, account, change, message):
-        """Store an inbound message once; returns its conversation.
-
-        A wamid Meta delivers again creates nothing and returns no conversation.
-        """
-        if message.id and self._find_wamid(account, message.id):
-            return self.env["wa.conversation"]
-        conversation = self.env["wa.conversation"]._for_inbound(account, change, message)
+    def _create_inbound(self, conversation, message):
+        """The record of an inbound message in ``conversation`` (see
+        wa.conversation._receive_inbound, the way in); its media is downloaded
+        by the media cron."""
+        account = conversation.account_id
         values = {
             "conversation_id": conversation.id,
             "wamid": message.id or False,
@@ -142,11 +139,9 @@ class WaMessage(models.Model):
                 media_filename=message.media.filename or False,
             )
         record = self.create(values)
-        conversation._register_inbound(record, message)
-        self.env["wa.notification"]._on_inbound(record, message)  # consent words, job replies
         if record.media_state == "pending":
             self.env.ref("campotech_whatsapp.ir_cron_wa_media_download")._trigger()
-        return conversation
+        return record
 
     @api.model
     def _receive_status(self, account, status):

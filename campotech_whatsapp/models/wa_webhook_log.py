@@ -197,7 +197,7 @@ class WaWebhookLog(models.Model):
                     unstorable.append(_("Message %(wamid)s not stored: %(problem)s",
                                         wamid=message.id or "-", problem=message.problem))
                     continue
-                touched |= self.env["wa.message"]._receive_inbound(account, change, message)
+                touched |= self.env["wa.conversation"]._receive_inbound(account, change, message)
             for status in change.statuses:
                 if status.problem:
                     unstorable.append(_("Status not applied: %s", status.problem))
