@@ -37,12 +37,24 @@
         "views/project_task_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
+        "views/wa_inbox_views.xml",
         "views/wa_menus.xml",
         "views/wa_notification_views.xml",
         "views/ir_actions_server_views.xml",
         "data/base_automation_data.xml",
         "wizard/wa_composer_views.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "campotech_whatsapp/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "campotech_whatsapp/static/tests/tours/**/*",
+        ],
+        "web.assets_unit_tests": [
+            "campotech_whatsapp/static/tests/unit/**/*",
+        ],
+    },
     "installable": True,
     "application": True,
 }

@@ -8,6 +8,7 @@ from . import wa_template_button
 from . import wa_outbound_queue
 from . import wa_webhook_log
 from . import wa_record_mixin
+from . import wa_bus
 from . import res_company
 from . import res_partner
 from . import project_task
@@ -18,3 +19,4 @@ from . import wa_notification
 from . import ir_actions_server
 from . import wa_pacing
 from . import wa_media_upload
+from . import ir_http

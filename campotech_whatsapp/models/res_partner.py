@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..cloud import phone
+from ..cloud import display, phone
 from ..tools import identity_domain
 
 
@@ -20,6 +20,9 @@ class ResPartner(models.Model):
         help="Matching key of the WhatsApp number (Argentina 549/54, Mexico 521/52 unified).")
     whatsapp_opt_out = fields.Boolean(
         "WhatsApp Opt-out", help="The customer asked not to receive WhatsApp messages.")
+    wa_phone_display = fields.Char(
+        "WhatsApp", compute="_compute_wa_phone_display",
+        help="The number the customer uses on WhatsApp, as last seen or as typed.")
     wa_conversation_ids = fields.One2many("wa.conversation", "partner_id", "WhatsApp Conversations")
     wa_consent_ids = fields.One2many("wa.consent", "partner_id", "WhatsApp Consent History")
     wa_conversation_count = fields.Integer(
@@ -31,6 +34,12 @@ class ResPartner(models.Model):
             partner.wa_customer_key = phone.contact_key_of(
                 (partner.wa_id, partner.whatsapp_number, partner.mobile, partner.phone),
                 partner.wa_user_id, region=partner.country_id.code or "AR") or False
+
+    @api.depends("whatsapp_number", "wa_id")
+    def _compute_wa_phone_display(self):
+        for partner in self:
+            number = partner.whatsapp_number or (phone.e164_from_wa_id(partner.wa_id) if partner.wa_id else "")
+            partner.wa_phone_display = display.format_phone(number) or False
 
     def _compute_wa_conversation_count(self):
         counts = dict(self.env["wa.conversation"]._read_group(
@@ -126,3 +135,13 @@ class ResPartner(models.Model):
             raise UserError(self.env._(
                 "Only a WhatsApp manager can opt a customer back in to automated messages."))
         self._wa_set_consent(False, "manager")
+    def action_open_wa_chat(self):
+        """The partner's chat in a dialog (their latest conversation)."""
+        self.ensure_one()
+        Conversation = self.env["wa.conversation"]
+        conversation = Conversation._wa_latest_for_partner(self)
+        if not conversation:
+            conversation = Conversation._for_recipient(partner=self)
+        if not conversation:
+            return self.action_open_wa_conversations()
+        return conversation._wa_chat_action(self)

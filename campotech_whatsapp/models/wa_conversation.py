@@ -1,9 +1,10 @@
 import logging
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..cloud import builders, phone, window
+from ..cloud import builders, display, phone, window
 from ..cloud.errors import PayloadError
 from ..tools import identity_domain
 
@@ -46,6 +47,13 @@ class WaConversation(models.Model):
         "Service Window Ends", readonly=True,
         help="Free-form messages are allowed until then; templates always.")
     window_open = fields.Boolean(compute="_compute_window_open")
+    customer_phone_display = fields.Char(
+        "Phone", compute="_compute_customer_phone_display",
+        help="The customer's number grouped as it is written.")
+    internal_note = fields.Text(help="Notes for the team; the customer never sees them.")
+    typing_sent_at = fields.Datetime(
+        "Typing Shown At", readonly=True, copy=False,
+        help="When the customer was last shown that an agent is typing.")
 
     def init(self):
         # One open conversation per customer and account; closed ones may pile up.
@@ -59,6 +67,11 @@ class WaConversation(models.Model):
         for conversation in self:
             conversation.customer_key = phone.contact_key(
                 conversation.wa_id or conversation.customer_phone, conversation.wa_user_id) or False
+
+    @api.depends("customer_phone")
+    def _compute_customer_phone_display(self):
+        for conversation in self:
+            conversation.customer_phone_display = display.format_phone(conversation.customer_phone) or False
 
     def _compute_window_open(self):
         now = fields.Datetime.now()
@@ -136,7 +149,9 @@ class WaConversation(models.Model):
         self.ensure_one()
         at = record.message_at
         # Spam is kept, but neither counts as unread nor rings anyone.
-        values = {} if self.status == "spam" else {"unread_count": self.unread_count + 1}
+        # A reaction decorates a message already read: it is not one to answer.
+        counts = self.status != "spam" and record.message_type != "reaction"
+        values = {"unread_count": self.unread_count + 1} if counts else {}
         if not self.last_message_at or at >= self.last_message_at:
             values.update(last_message_at=at,
                           last_message_preview=(record.body or record.message_type or "")[:120])
@@ -152,13 +167,8 @@ class WaConversation(models.Model):
         self._release_held()  # the customer answered: the window is open again
 
     def _notify_new_messages(self):
-        """Tell the web clients; only ids travel, the client reads with its own rights."""
-        group = self.env.ref("campotech_whatsapp.group_wa_user")
-        for conversation in self.filtered(lambda c: c.status != "spam"):
-            payload = {"conversation_id": conversation.id, "company_id": conversation.company_id.id,
-                       "unread_count": conversation.unread_count}
-            target = conversation.user_id.partner_id or group
-            target._bus_send("campotech_whatsapp/new_message", payload)
+        """Refresh these conversations on the screens (wa.bus pushes at commit)."""
+        self.env["wa.bus"]._queue("conversation", self)
 
     def action_mark_read(self):
         self.write({"unread_count": 0})
@@ -515,3 +525,224 @@ class WaConversation(models.Model):
         held = self.env["wa.outbound.queue"].sudo().search(
             [("conversation_id", "in", self.ids), ("state", "=", "held")], order="id")
         held._release()
+
+    # --- live updates and the inbox -------------------------------------------
+
+    def write(self, vals):
+        result = super().write(vals)
+        if _CLIENT_FIELDS.intersection(vals):
+            self.env["wa.bus"]._queue("conversation", self)
+        return result
+
+    def _wa_client_format(self):
+        """What the inbox shows of each conversation: one dict per conversation."""
+        statuses = dict(self._fields["status"]._description_selection(self.env))
+        result = []
+        for conversation in self:
+            partner, user = conversation.partner_id, conversation.user_id
+            result.append({
+                "id": conversation.id,
+                "name": partner.name or conversation.customer_name or conversation.wa_user_id
+                or display.format_phone(conversation.customer_phone) or str(conversation.id),
+                "phone": display.format_phone(conversation.customer_phone),
+                "e164": conversation.customer_phone or False,
+                "account_id": conversation.account_id.id,
+                "partner": {"id": partner.id, "name": partner.name} if partner else False,
+                "user": {"id": user.id, "name": user.name} if user else False,
+                "status": conversation.status,
+                "status_label": statuses.get(conversation.status, ""),
+                "unread_count": conversation.unread_count,
+                "last_message_at": fields.Datetime.to_string(conversation.last_message_at) or False,
+                "last_message_preview": conversation.last_message_preview or "",
+                "window_expires_at": fields.Datetime.to_string(conversation.window_expires_at) or False,
+                "window_open": conversation.window_open,
+                "opt_out": partner.whatsapp_opt_out,
+                "company_id": conversation.company_id.id,
+            })
+        return result
+
+    @api.model
+    def _wa_inbox_domain(self, tab="all", search=""):
+        domain = {
+            "unread": [("unread_count", ">", 0), ("status", "not in", ("spam", "archived"))],
+            "open": [("status", "=", "open")],
+            "closed": [("status", "=", "closed")],
+            "mine": [("user_id", "=", self.env.uid), ("status", "not in", ("spam", "archived"))],
+        }.get(tab, [("status", "not in", ("spam", "archived"))])
+        search = (search or "").strip()
+        if search:
+            digits = "".join(ch for ch in search if ch.isdigit())
+            matches = [("customer_name", "ilike", search), ("partner_id.name", "ilike", search),
+                       ("message_ids.body", "ilike", search)]
+            if len(digits) >= 3:
+                matches += [("customer_phone", "ilike", digits), ("wa_id", "ilike", digits)]
+            domain = domain + ["|"] * (len(matches) - 1) + matches
+        return domain
+
+    @api.model
+    def get_inbox_data(self, tab="all", search="", limit=40, offset=0):
+        """The inbox's left column: one page of conversations and the tab counters."""
+        conversations = self.search(self._wa_inbox_domain(tab, search), limit=limit + 1, offset=offset)
+        return {
+            "conversations": conversations[:limit]._wa_client_format(),
+            "has_more": len(conversations) > limit,
+            "counts": {
+                "unread": self.search_count(self._wa_inbox_domain("unread")),
+                "mine": self.search_count(self._wa_inbox_domain("mine")),
+                "systray": self.get_unread_counter(),
+            },
+        }
+
+    @api.model
+    def get_unread_counter(self):
+        """Conversations waiting for this agent: unread, and theirs or nobody's."""
+        return self.search_count(self._wa_inbox_domain("unread") + [
+            ("user_id", "in", (False, self.env.uid))])
+
+    def wa_summary(self):
+        return self._wa_client_format()
+
+    def wa_contact_panel(self):
+        """The inbox's right column: who the customer is and what is open with them."""
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id
+        result = {"partner": False, "tasks": [], "invoices": [], "note": self.internal_note or ""}
+        if not partner:
+            return result
+        result["partner"] = {
+            "id": self.partner_id.id,
+            "name": self.partner_id.name,
+            "email": self.partner_id.email or False,
+            "city": self.partner_id.city or False,
+            "street": self.partner_id.street or False,
+            "opt_out": self.partner_id.whatsapp_opt_out,
+        }
+        Task = self.env["project.task"]
+        if Task.has_access("read"):
+            tasks = Task.search([("partner_id", "child_of", partner.id), ("is_closed", "=", False)],
+                                limit=10, order="date_deadline asc, id desc")
+            result["tasks"] = [{"id": t.id, "name": t.name, "stage": t.stage_id.name or False,
+                                "project": t.project_id.name or False,
+                                "deadline": fields.Datetime.to_string(t.date_deadline) or False}
+                               for t in tasks]
+        Move = self.env["account.move"]
+        if Move.has_access("read"):
+            moves = Move.search([
+                ("partner_id", "child_of", partner.id), ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"), ("payment_state", "in", ("not_paid", "partial"))],
+                limit=10, order="invoice_date_due asc, id desc")
+            result["invoices"] = [{
+                "id": m.id, "name": m.name,
+                "amount": m.amount_residual, "currency_id": m.currency_id.id,
+                "due": fields.Date.to_string(m.invoice_date_due) or False,
+            } for m in moves]
+        return result
+
+    @api.model
+    def wa_open_for(self, partner_id=False, phone=False):
+        """The open conversation with a customer (created if needed), for "New conversation"."""
+        partner = self.env["res.partner"].browse(partner_id) if partner_id else False
+        conversation = self._for_recipient(partner=partner, phone=phone or False)
+        return conversation._wa_client_format()[0]
+
+    @api.model
+    def _wa_latest_for_partner(self, partner):
+        """The conversation a form's WhatsApp button opens: the customer's latest open one."""
+        if not partner:
+            return self.browse()
+        domain = [("partner_id", "child_of", partner.commercial_partner_id.id),
+                  ("company_id", "in", self.env.companies.ids)]
+        return (self.search(domain + [("status", "=", "open")], limit=1)
+                or self.search(domain, limit=1))
+
+    def _wa_chat_action(self, record=None):
+        """The chat of this conversation in a dialog, with ``record`` as the origin of what is sent."""
+        self.ensure_one()
+        params = {"conversation_id": self.id}
+        if record:
+            params.update(res_model=record._name, res_id=record.id)
+        return {
+            "type": "ir.actions.client",
+            "tag": "campotech_whatsapp.chat",
+            "name": self.env._("WhatsApp · %s", record.display_name) if record else self.env._("WhatsApp"),
+            "target": "new",
+            "params": params,
+        }
+
+    def wa_save_note(self, note):
+        self.ensure_one()
+        self.internal_note = note or False
+        return True
+
+    def wa_assign(self, user_id=False):
+        self.write({"user_id": user_id or False})
+        return self._wa_client_format()
+
+    def wa_link_partner(self, partner_id=False):
+        """Link the conversation to a partner; without one, create it from the number."""
+        self.ensure_one()
+        partner = self.env["res.partner"].browse(partner_id) if partner_id else False
+        if not partner:
+            # Agents may not create contacts in general, but one for the
+            # customer they are talking to, as an inbound message would.
+            partner = self.env["res.partner"].sudo().create({
+                "name": self.customer_name or self.customer_phone or self.wa_user_id,
+                "whatsapp_number": self.customer_phone or False,
+                "wa_id": self.wa_id or False,
+                "wa_user_id": self.wa_user_id or False,
+                "company_id": self.company_id.id,
+            })
+        self.partner_id = partner
+        return self._wa_client_format()
+
+    def wa_get_messages(self, before_id=False, after_id=False, limit=40):
+        """Messages for the chat, oldest first: the latest page, the page before
+        ``before_id`` (scrolling up), or everything after ``after_id`` (catching
+        up after a lost connection)."""
+        self.ensure_one()
+        domain = [("conversation_id", "=", self.id)]
+        if before_id:
+            domain.append(("id", "<", before_id))
+        if after_id:
+            domain.append(("id", ">", after_id))
+            messages = self.env["wa.message"].search(domain, order="id asc")
+            return {"messages": messages._wa_client_format(), "has_more": False}
+        messages = self.env["wa.message"].search(domain, order="id desc", limit=limit + 1)
+        return {"messages": messages[:limit][::-1]._wa_client_format(),
+                "has_more": len(messages) > limit}
+
+    def wa_read(self):
+        """The agent opened the conversation: nothing left unread, blue ticks at Meta."""
+        for conversation in self.filtered("unread_count"):
+            conversation.unread_count = 0
+            last = self.env["wa.message"].search([
+                ("conversation_id", "=", conversation.id), ("direction", "=", "inbound"),
+                ("wamid", "!=", False)], order="message_at desc, id desc", limit=1)
+            if last:
+                conversation._send_read_receipt(last.wamid)
+        return self._wa_client_format()
+
+    def wa_typing(self):
+        """The agent is typing: other agents see it at once, the customer at
+        most every 25 s (Meta's indicator lasts that long)."""
+        self.ensure_one()
+        self.env["wa.bus"]._send(self.company_id, "campotech_whatsapp/typing", {
+            "conversation_id": self.id, "user_id": self.env.uid, "user_name": self.env.user.name})
+        now = fields.Datetime.now()
+        if self.typing_sent_at and now - self.typing_sent_at < TYPING_INTERVAL:
+            return False
+        last = self.env["wa.message"].search([
+            ("conversation_id", "=", self.id), ("direction", "=", "inbound"), ("wamid", "!=", False),
+            ("message_at", ">", now - timedelta(days=30))], order="message_at desc, id desc", limit=1)
+        if not last:
+            return False
+        self.sudo().typing_sent_at = now
+        self._send_read_receipt(last.wamid, typing=True)
+        return True
+
+
+TYPING_INTERVAL = timedelta(seconds=25)
+# Fields the inbox shows: a change in any is pushed to the screens.
+_CLIENT_FIELDS = frozenset({
+    "status", "user_id", "unread_count", "partner_id", "customer_name", "customer_phone",
+    "last_message_at", "last_message_preview", "window_expires_at"})

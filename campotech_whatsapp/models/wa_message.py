@@ -4,7 +4,7 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..cloud import constants as C
+from ..cloud import constants as C, display, errors
 from ..cloud.events import message_state, status_advances
 from ..cloud.retry import RetryPolicy
 from ..tools import cron_batch, failed_attempt, odoo_datetime
@@ -64,6 +64,7 @@ class WaMessage(models.Model):
     metadata = fields.Json(readonly=True)
     queue_item_ids = fields.One2many("wa.outbound.queue", "message_id", "Queue Items",
                                      readonly=True)
+    error_hint = fields.Char("What To Do", compute="_compute_error_hint")
     metadata_text = fields.Text(string="Details", compute="_compute_metadata_text")
     message_at = fields.Datetime("Time", default=fields.Datetime.now, index=True, readonly=True,
                                  help="When the customer sent it, or when we sent it.")
@@ -212,3 +213,122 @@ class WaMessage(models.Model):
             {"media_state": "pending", "media_next_attempt_at": False, "media_attempts": 0})
         self.env.ref("campotech_whatsapp.ir_cron_wa_media_download")._trigger()
 
+
+    # --- live updates and the chat screen -------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        origin = self._wa_origin_from_context()
+        if origin:
+            # Sent from a job's or an invoice's chat: that record is its origin.
+            for vals in vals_list:
+                if vals.get("direction") == "outbound" and not vals.get("res_model"):
+                    vals.update(res_model=origin._name, res_id=origin.id)
+        records = super().create(vals_list)
+        self.env["wa.bus"]._queue("message", records)
+        records.filtered(lambda m: m.direction == "outbound" and m.res_model
+                         and m.res_model != "res.partner")._wa_log_on_origin()
+        return records
+
+    @api.model
+    def _wa_origin_from_context(self):
+        model, res_id = self.env.context.get("wa_res_model"), self.env.context.get("wa_res_id")
+        if not (model and res_id) or model not in self.env or model == self._name:
+            return None
+        record = self.env[model].browse(int(res_id)).exists()
+        return record if record and record.has_access("read") else None
+
+    def _wa_log_on_origin(self):
+        """Log what was sent on the origin record's chatter."""
+        for message in self.filtered(lambda m: m.res_model and m.res_id):
+            record = self.env[message.res_model].browse(message.res_id)
+            if not hasattr(record, "message_post"):
+                continue
+            text = message.body or dict(MESSAGE_TYPES).get(message.message_type, "")
+            record.message_post(
+                body=self.env._("WhatsApp sent to %(customer)s: %(text)s",
+                                customer=message.conversation_id.display_name, text=text),
+                subtype_xmlid="mail.mt_note")
+
+    def write(self, vals):
+        result = super().write(vals)
+        if _CLIENT_FIELDS.intersection(vals):
+            self.env["wa.bus"]._queue("status", self)
+        return result
+
+    @api.depends("state", "error_code")
+    def _compute_error_hint(self):
+        for message in self:
+            message.error_hint = message._wa_error_hint()
+
+    def _wa_error_hint(self):
+        """What the agent can do about a failed message, in words."""
+        self.ensure_one()
+        if self.state != "failed":
+            return False
+        kind = errors.classify(self.error_code or None)
+        if kind == errors.ErrorClass.WINDOW_CLOSED:
+            return self.env._("The customer has not written in the last 24 hours: "
+                              "send a template to reopen the conversation.")
+        if kind in (errors.ErrorClass.RETRYABLE, errors.ErrorClass.THROTTLED):
+            return self.env._("WhatsApp could not deliver it for now: try again in a few minutes.")
+        if kind == errors.ErrorClass.ADMIN:
+            return self.env._("The WhatsApp account needs an administrator (token or permissions).")
+        return self.env._("WhatsApp refused this message; check the number or the content.")
+
+    def _wa_client_format(self):
+        """What the chat screen renders, one dict per message; no secret, no raw payload."""
+        labels = dict(self._fields["message_type"]._description_selection(self.env))
+        result = []
+        for message in self:
+            metadata = message.metadata if isinstance(message.metadata, dict) else {}
+            attachment = message.attachment_id
+            location = metadata.get("location") or None
+            if location:
+                location = dict(location, map_url=display.map_url(
+                    location.get("latitude"), location.get("longitude")))
+            reply = message.reply_to_id
+            author = message.create_uid if message.direction == "outbound" else False
+            result.append({
+                "id": message.id,
+                "conversation_id": message.conversation_id.id,
+                "direction": message.direction,
+                "type": message.message_type,
+                "type_label": labels.get(message.message_type, ""),
+                "body": message.body or "",
+                "state": message.state,
+                "state_date": fields.Datetime.to_string(message.state_date) or False,
+                "message_at": fields.Datetime.to_string(message.message_at) or False,
+                "error_code": message.error_code or False,
+                "error_message": message.error_message or False if message.state in ("failed", "pending") else False,
+                "error_hint": message._wa_error_hint(),
+                "author": author.name if author and not author._is_public() and author.id != 1 else False,
+                "attachment": {
+                    "id": attachment.id,
+                    "name": attachment.name,
+                    "mimetype": attachment.mimetype or message.mime_type or "",
+                } if attachment else False,
+                "media_state": message.media_state,
+                "media_error": message.media_error or False if message.media_state == "failed" else False,
+                "mime_type": message.mime_type or False,
+                "filename": message.media_filename or False,
+                "location": location,
+                "contacts": metadata.get("contacts") or False,
+                "interactive": metadata.get("interactive") or metadata.get("button") or False,
+                "removed": bool((metadata.get("reaction") or {}).get("removed")),
+                "reply_to": {
+                    "id": reply.id,
+                    "direction": reply.direction,
+                    "type": reply.message_type,
+                    "body": (reply.body or labels.get(reply.message_type, ""))[:160],
+                } if reply else False,
+                "template_name": message.template_id.name or False,
+                "res_model": message.res_model or False,
+                "res_id": message.res_id or False,
+            })
+        return result
+
+
+# Fields of a message the chat shows: a change in any is pushed to the screens.
+_CLIENT_FIELDS = frozenset({
+    "state", "error_code", "error_message", "attachment_id", "media_state", "body", "wamid"})

@@ -36,6 +36,18 @@ class WaRecordMixin(models.AbstractModel):
             "context": {"default_partner_id": self.partner_id.id},
         }
 
+    def action_open_wa_chat(self):
+        """The customer's chat in a dialog; what is sent keeps this record as its origin."""
+        self.ensure_one()
+        partner = self._wa_partner()
+        Conversation = self.env["wa.conversation"]
+        conversation = Conversation._wa_latest_for_partner(partner)
+        if not conversation and partner:
+            conversation = Conversation._for_recipient(partner=self.partner_id)
+        if not conversation:
+            return self.action_open_wa_conversations()
+        return conversation._wa_chat_action(self)
+
     def action_open_wa_messages(self):
         self.ensure_one()
         return {

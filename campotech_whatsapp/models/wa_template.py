@@ -396,7 +396,8 @@ class WaTemplate(models.Model):
         """What the queue sends: name, language, Meta's components, the text shown
         in the chat and the parameters filled in (JSON).
 
-        values (variable name/position → text) override the mapped ones. A media
+        values (variable name/position → text) override the mapped ones;
+        "button.<index>" gives a quick-reply button its payload. A media
         header is {"attachment_id", "filename"} in place of Meta's id: the queue
         uploads it when it sends. Raises UserError with the engine's message.
         """
@@ -409,6 +410,12 @@ class WaTemplate(models.Model):
                                   self.env))[self.status]))
         record = record or None
         filled = self._variable_values(record, values)
+        definition = self._send_definition()
+        # Quick-reply payloads are no variable: they come only from values
+        # ("button.0": "confirm-task-12"), so a tap can name its record.
+        for key in templates.Template.from_definition(definition).optional_keys():
+            if (values or {}).get(key):
+                filled[key] = values[key]
         engine_values, media = {}, {}
         for key, value in filled.items():
             if isinstance(value, dict):
@@ -417,7 +424,6 @@ class WaTemplate(models.Model):
                                                      filename=value.get("filename"))
             else:
                 engine_values[key] = value
-        definition = self._send_definition()
         try:
             components = templates.build_components(definition, engine_values)
         except PayloadError as error:

@@ -13,3 +13,6 @@ from . import test_outbound_queue
 from . import test_outbound_concurrency
 from . import test_composer
 from . import test_outbound_templates
+from . import test_bus
+from . import test_inbox
+from . import test_inbox_tour

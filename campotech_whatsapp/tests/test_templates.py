@@ -147,6 +147,15 @@ class TestTemplates(TemplateMixin, TransactionCase):
         self.assertIn("[Reprogramar]", sent["body"])
         self.assertEqual(sent["params"]["date"], "15/12/2026 14:30")
 
+    def test_quick_reply_payloads_name_the_record(self):
+        template = self.approve(self.seed("tecnico_asignado"))
+        sent = template._prepare_send(self.task, {"button.1": "reschedule:%d" % self.task.id})
+        buttons = [c for c in sent["components"] if c["type"] == "button"]
+        self.assertEqual(buttons, [{"type": "button", "sub_type": "quick_reply", "index": "1",
+                                    "parameters": [{"type": "payload",
+                                                    "payload": "reschedule:%d" % self.task.id}]}])
+        self.assertEqual(sent["params"]["button.1"], "reschedule:%d" % self.task.id)
+
     def test_dates_follow_the_customers_time_zone_else_the_companys(self):
         template = self.approve(self.seed("tecnico_asignado"))
         self.customer.tz = "Europe/Madrid"

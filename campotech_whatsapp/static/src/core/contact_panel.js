@@ -1,0 +1,98 @@
+import { useWaStore } from "./wa_store_service";
+import { Component, onWillStart, onWillUpdateProps, useState } from "@odoo/owl";
+import { _t } from "@web/core/l10n/translation";
+import { formatMonetary } from "@web/views/fields/formatters";
+import { useService } from "@web/core/utils/hooks";
+import { user } from "@web/core/user";
+import { toDateTime } from "./chat_utils";
+import { WaAvatar } from "./avatar";
+
+/** Who the customer is, their open jobs and unpaid invoices, and what to do with the conversation. */
+export class WaContactPanel extends Component {
+    static template = "campotech_whatsapp.ContactPanel";
+    static components = { WaAvatar };
+    static props = { conversationId: Number, onClose: { type: Function, optional: true } };
+
+    setup() {
+        this.orm = useService("orm");
+        this.action = useService("action");
+        this.notification = useService("notification");
+        this.store = useWaStore();
+        this.state = useState({ data: null, note: "" });
+        onWillStart(() => this.load(this.props.conversationId));
+        onWillUpdateProps((next) => next.conversationId !== this.props.conversationId && this.load(next.conversationId));
+    }
+
+    async load(conversationId) {
+        const data = await this.orm.call("wa.conversation", "wa_contact_panel", [[conversationId]]);
+        this.state.data = data;
+        this.state.note = data.note;
+    }
+
+    get conversation() {
+        return this.store.state.conversations[this.props.conversationId];
+    }
+
+    get address() {
+        const partner = this.state.data.partner;
+        return [partner.street, partner.city].filter(Boolean).join(", ");
+    }
+
+    get isMine() {
+        return this.conversation.user?.id === user.userId;
+    }
+
+    amount(invoice) {
+        return formatMonetary(invoice.amount, { currencyId: invoice.currency_id });
+    }
+
+    date(value) {
+        const dt = value && (value.length > 10 ? toDateTime(value) : luxon.DateTime.fromISO(value));
+        return dt ? dt.toLocaleString(luxon.DateTime.DATE_SHORT) : "";
+    }
+
+    open(resModel, resId) {
+        this.action.doAction({
+            type: "ir.actions.act_window",
+            res_model: resModel,
+            res_id: resId,
+            views: [[false, "form"]],
+            target: "current",
+        });
+    }
+
+    async run(method, args = []) {
+        try {
+            const result = await this.orm.call("wa.conversation", method, [[this.props.conversationId], ...args]);
+            if (Array.isArray(result) && result[0]?.id) {
+                this.store.upsertConversation(result[0]);
+            } else {
+                await this.store.loadConversation(this.props.conversationId);
+            }
+        } catch (error) {
+            this.notification.add(error?.data?.message || String(error), { type: "danger" });
+        }
+    }
+
+    async assignToMe() {
+        await this.run("wa_assign", [user.userId]);
+    }
+
+    async unassign() {
+        await this.run("wa_assign", [false]);
+    }
+
+    async createPartner() {
+        await this.run("wa_link_partner", []);
+        await this.load(this.props.conversationId);
+    }
+
+    async saveNote() {
+        if (this.state.note === (this.state.data.note || "")) {
+            return;
+        }
+        await this.orm.call("wa.conversation", "wa_save_note", [[this.props.conversationId], this.state.note]);
+        this.state.data.note = this.state.note;
+        this.notification.add(_t("Note saved"), { type: "success" });
+    }
+}
