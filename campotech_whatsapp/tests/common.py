@@ -6,6 +6,7 @@ import json
 import time
 from unittest.mock import patch
 
+from odoo.addons.bus.models.bus import channel_with_db, json_dump
 from odoo.tests import TransactionCase
 from odoo.tools import config
 
@@ -133,11 +134,11 @@ class WhatsAppCase(WhatsAppMixin, TransactionCase):
     def assertBusNotified(self, notification_type, payload_subset, partner=None):
         """A bus notification of this type whose payload holds ``payload_subset``,
         sent to ``partner`` (any target when None), is waiting in bus.bus."""
-        self.env.cr.precommit.run()  # Odoo creates bus.bus rows at commit
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # wa.bus and Odoo's bus create bus.bus rows at commit
         domain = []
         if partner is not None:
-            domain = [("channel", "=", json.dumps(
-                [self.env.cr.dbname, "res.partner", partner.id], separators=(",", ":")))]
+            domain = [("channel", "=", json_dump(channel_with_db(self.env.cr.dbname, partner)))]
         rows = self.env["bus.bus"].sudo().search(domain)
         messages = [json.loads(row.message) for row in rows]
         found = [m for m in messages if m.get("type") == notification_type]

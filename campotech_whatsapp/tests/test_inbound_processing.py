@@ -23,13 +23,16 @@ class TestInboundProcessing(WhatsAppCase):
         self.assertWAMessage([("conversation_id", "=", conversation.id)], direction="inbound",
                              message_type="text", state="delivered", partner_id=partner)
 
-    def test_new_message_is_announced_to_the_agents_by_ids_only(self):
+    def test_new_message_is_announced_to_the_company_users(self):
         self.receive(self.inbound_payload(self.account_a, {"type": "text", "text": "hola"}))
         conversation = self.conversations(self.account_a)
-        self.assertBusNotified("campotech_whatsapp/new_message", {
-            "conversation_id": conversation.id, "company_id": self.company_a.id, "unread_count": 1})
+        admin = self.env.ref("base.user_admin").partner_id  # a WhatsApp manager of company A
+        self.assertBusNotified("campotech_whatsapp/new-message", {
+            "conversation_id": conversation.id,
+            "message": {"body": "hola", "direction": "inbound"},
+            "conversation": {"unread_count": 1}}, partner=admin)
         with self.assertRaises(AssertionError):
-            self.assertBusNotified("campotech_whatsapp/new_message", {"body": "hola"})
+            self.assertBusNotified("campotech_whatsapp/new-message", {"message": {"body": "chau"}})
 
     def test_mexican_521_and_52_forms_are_one_customer(self):
         partner = self.env["res.partner"].create({"name": "Luis", "mobile": "+52 55 1234 5678"})
