@@ -182,7 +182,6 @@ class WaWebhookLog(models.Model):
         # later pass can store them, so they stop retries of this log.
         unstorable = []
         unmatched = False
-        touched = self.env["wa.conversation"]
         for position, change in enumerate(batch.changes, 1):
             if change.problem:
                 unstorable.append(_("Skipped change %(position)s: %(problem)s",
@@ -197,7 +196,8 @@ class WaWebhookLog(models.Model):
                     unstorable.append(_("Message %(wamid)s not stored: %(problem)s",
                                         wamid=message.id or "-", problem=message.problem))
                     continue
-                touched |= self.env["wa.conversation"]._receive_inbound(account, change, message)
+                # wa.bus announces the new message with its conversation at commit.
+                self.env["wa.conversation"]._receive_inbound(account, change, message)
             for status in change.statuses:
                 if status.problem:
                     unstorable.append(_("Status not applied: %s", status.problem))
@@ -215,7 +215,6 @@ class WaWebhookLog(models.Model):
                          for error in change.errors)
             if change.field not in (C.FIELD_MESSAGES, C.FIELD_TEMPLATE_STATUS):
                 notes.append(_("Ignored webhook field %s.", change.field))
-        touched._notify_new_messages()
         notes = unstorable + notes
         if unmatched and self._retry_later(
                 UNMATCHED_STATUS_RETRY, "a status names no stored message", "\n".join(notes)):
