@@ -3,6 +3,8 @@
 import threading
 from datetime import timezone
 
+from odoo import fields
+
 
 def odoo_datetime(moment):
     """An aware datetime as Odoo stores it: naive UTC (False for None)."""
@@ -18,7 +20,6 @@ def aware(moment):
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
-
 def identity_domain(key_field, user_id_field, key, user_id):
     """Records of one customer: by contact key, or by Meta's user id, which
     stays the same when a username-only customer later shows a number."""
@@ -32,3 +33,35 @@ def cron_commit(env):
     """Commit one unit of a cron's work, except inside tests (which cannot)."""
     if not getattr(threading.current_thread(), "testing", False):
         env.cr.commit()  # pylint: disable=invalid-commit
+
+
+def cron_batch(env, records_fn, work_fn, due_count_fn):
+    """One cron pass: ``work_fn`` on each record ``records_fn()`` finds, each
+    committed on its own (a slow or failing one never holds back or undoes
+    the others), then the progress Odoo uses to run the cron again at once
+    while ``due_count_fn()`` says work is left."""
+    records = records_fn()
+    for record in records:
+        work_fn(record)
+        cron_commit(env)
+    env["ir.cron"]._notify_progress(done=len(records), remaining=due_count_fn())
+    return records
+
+
+def failed_attempt(record, decide, text, prefix=""):
+    """Count a failed attempt on ``record`` and plan the next one.
+
+    ``decide(attempts, now)`` is a RetryPolicy's decision for the attempts
+    done so far; the record keeps them in ``<prefix>attempts``,
+    ``<prefix>error`` and ``<prefix>next_attempt_at`` (empty when no retry is
+    planned). Returns the decision and the values, which the caller writes
+    with whatever else the decision changes.
+    """
+    attempts = record[prefix + "attempts"] + 1
+    decision = decide(attempts, aware(fields.Datetime.now()))
+    values = {
+        prefix + "attempts": attempts,
+        prefix + "error": text,
+        prefix + "next_attempt_at": odoo_datetime(decision.at) if decision.retry else False,
+    }
+    return decision, values

@@ -474,6 +474,10 @@ def test_failed_status_exposes_the_error_details_and_class():
     assert status.error.href.startswith("https://developers.facebook.com/")
     assert status.error.error_class is ErrorClass.WINDOW_CLOSED
     assert status.to_dict()["errors"][0]["code"] == 131047
+    # What a message stores as its error text: title, message, details, one a line.
+    assert status.error.text.split("\n")[0] == "Re-engagement message"
+    assert status.error.text.endswith(status.error.details)
+    assert events.ErrorInfo.from_dict({"code": 1}).text == ""
 
 
 def test_status_name_is_lower_cased():

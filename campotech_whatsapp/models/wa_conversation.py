@@ -86,6 +86,27 @@ class WaConversation(models.Model):
             conversation.display_name = " · ".join(
                 part for part in (name, conversation.customer_phone) if part) or str(conversation.id)
 
+    # --- Receiving ----------------------------------------------------------------
+    # One way in: the webhook log hands each message to _receive_inbound, which
+    # finds (or opens) the conversation, has the message stored, then updates
+    # the conversation and lets the features that react to a customer's
+    # message (held sends, notifications' replies and consent words) do so.
+
+    @api.model
+    def _receive_inbound(self, account, change, message):
+        """Store an inbound message once; returns its conversation.
+
+        A wamid Meta delivers again creates nothing and returns no conversation.
+        """
+        messages = self.env["wa.message"]
+        if message.id and messages._find_wamid(account, message.id):
+            return self.browse()
+        conversation = self._for_inbound(account, change, message)
+        record = messages._create_inbound(conversation, message)
+        conversation._register_inbound(record, message)
+        self.env["wa.notification"]._on_inbound(record, message)  # consent words, job replies
+        return conversation
+
     @api.model
     def _for_inbound(self, account, change, message):
         """The conversation an inbound message belongs to, created if needed.
@@ -114,16 +135,13 @@ class WaConversation(models.Model):
                 "customer_name": name or False,
             })
         updates = {}
-        if wa_id and conversation.wa_id != wa_id:
-            updates["wa_id"] = wa_id  # keep the exact id Meta gives
         if user_id and conversation.wa_user_id != user_id:
             updates["wa_user_id"] = user_id
         if name and conversation.customer_name != name:
             updates["customer_name"] = name
         if updates:
             conversation.write(updates)
-        if wa_id and conversation.partner_id and conversation.partner_id.wa_id != wa_id:
-            conversation.partner_id.sudo().wa_id = wa_id
+        conversation._store_canonical_wa_id(wa_id)
         return conversation
 
     def _register_inbound(self, record, message):
@@ -140,17 +158,12 @@ class WaConversation(models.Model):
         if not self.last_inbound_at or at > self.last_inbound_at:
             values.update(last_inbound_at=at,
                           window_expires_at=window.window_closes_at(at))
+        self.write(values)
         new_wa_id = message.new_wa_id
-        if new_wa_id and not self.search_count([
-                ("id", "!=", self.id), ("account_id", "=", self.account_id.id),
-                ("status", "=", "open"), ("customer_key", "=", phone.contact_key(new_wa_id))]):
+        if new_wa_id and not self._open_elsewhere(phone.contact_key(new_wa_id)):
             # The customer moved to a new number: follow them there (unless
             # that number already has its own open conversation).
-            values["wa_id"] = new_wa_id
-            values["customer_phone"] = phone.e164_from_wa_id(new_wa_id)
-            if self.partner_id:
-                self.partner_id.sudo().wa_id = new_wa_id
-        self.write(values)
+            self._store_canonical_wa_id(new_wa_id)
         self._release_held()  # the customer answered: the window is open again
 
     def action_mark_read(self):
@@ -161,12 +174,17 @@ class WaConversation(models.Model):
 
     def action_reopen(self):
         for conversation in self:
-            if self.search_count([
-                    ("id", "!=", conversation.id), ("status", "=", "open"),
-                    ("account_id", "=", conversation.account_id.id),
-                    ("customer_key", "=", conversation.customer_key)]):
+            if conversation._open_elsewhere(conversation.customer_key):
                 raise UserError(_("This customer already has an open conversation."))
             conversation.status = "open"
+
+    def _open_elsewhere(self, customer_key):
+        """Whether another conversation of this account is open with that customer
+        (the database allows one: see init)."""
+        self.ensure_one()
+        return bool(self.search_count([
+            ("id", "!=", self.id), ("account_id", "=", self.account_id.id),
+            ("status", "=", "open"), ("customer_key", "=", customer_key)], limit=1))
 
     def action_mark_spam(self):
         self.write({"status": "spam"})
@@ -455,7 +473,8 @@ class WaConversation(models.Model):
         return message.id
 
     def _store_canonical_wa_id(self, wa_id):
-        """Keep the id Meta says the customer has (549… for a number sent as 54…)."""
+        """Keep the id Meta says the customer has (549… for a number sent as 54…),
+        on the conversation and on its partner: the one place either changes."""
         self.ensure_one()
         if wa_id and self.wa_id != wa_id:
             self.sudo().write({"wa_id": wa_id,

@@ -4,23 +4,18 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..cloud import display, errors
+from ..cloud import constants as C, display, errors
 from ..cloud.events import message_state, status_advances
 from ..cloud.retry import RetryPolicy
-from ..tools import aware, cron_commit, odoo_datetime
+from ..tools import cron_batch, failed_attempt, odoo_datetime
 
 _logger = logging.getLogger(__name__)
 
-MESSAGE_TYPES = [
-    ("text", "Text"), ("image", "Image"), ("document", "Document"), ("audio", "Audio"),
-    ("video", "Video"), ("sticker", "Sticker"), ("location", "Location"),
-    ("contact", "Contact"), ("template", "Template"), ("interactive", "Interactive"),
-    ("reaction", "Reaction"), ("unknown", "Unknown"),
-]
-STATES = [
-    ("pending", "Pending"), ("sent", "Sent"), ("delivered", "Delivered"),
-    ("read", "Read"), ("failed", "Failed"),
-]
+# Labels are the engine's names capitalised; Odoo translates them through the
+# .po entries of ir.model.fields.selection, which key on the value.
+MESSAGE_TYPES = [(kind, kind.capitalize()) for kind in C.RECORD_TYPES]
+# A voice note's "played" is stored as "read" (message_state), so it has no state of its own.
+STATES = [(status, status.capitalize()) for status in C.STATUS_RANK if message_state(status) == status]
 # Media ids in webhooks live about a week; past that a download cannot succeed.
 MEDIA_RETRY = RetryPolicy(base_delay=60, max_delay=6 * 3600, max_attempts=10)
 
@@ -103,11 +98,10 @@ class WaMessage(models.Model):
             return False
         values = {"state": state, "state_date": odoo_datetime(status.timestamp)}
         if status.status == "failed":
-            error = status.errors[0] if status.errors else None
+            error = status.error
             values.update(
-                error_code=error.code if error and error.code else 0,
-                error_message="\n".join(filter(None, (error.title, error.message, error.details)))
-                if error else "failed",
+                error_code=(error.code or 0) if error else 0,
+                error_message=error.text if error else "failed",
             )
         self.write(values)
         return True
@@ -119,14 +113,11 @@ class WaMessage(models.Model):
         return self.search([("company_id", "=", account.company_id.id), ("wamid", "=", wamid)], limit=1)
 
     @api.model
-    def _receive_inbound(self, account, change, message):
-        """Store an inbound message once; returns its conversation.
-
-        A wamid Meta delivers again creates nothing and returns no conversation.
-        """
-        if message.id and self._find_wamid(account, message.id):
-            return self.env["wa.conversation"]
-        conversation = self.env["wa.conversation"]._for_inbound(account, change, message)
+    def _create_inbound(self, conversation, message):
+        """The record of an inbound message in ``conversation`` (see
+        wa.conversation._receive_inbound, the way in); its media is downloaded
+        by the media cron."""
+        account = conversation.account_id
         values = {
             "conversation_id": conversation.id,
             "wamid": message.id or False,
@@ -149,11 +140,9 @@ class WaMessage(models.Model):
                 media_filename=message.media.filename or False,
             )
         record = self.create(values)
-        conversation._register_inbound(record, message)
-        self.env["wa.notification"]._on_inbound(record, message)  # consent words, job replies
         if record.media_state == "pending":
             self.env.ref("campotech_whatsapp.ir_cron_wa_media_download")._trigger()
-        return conversation
+        return record
 
     @api.model
     def _receive_status(self, account, status):
@@ -177,12 +166,9 @@ class WaMessage(models.Model):
         One message at a time, each committed: a slow or failing download
         never holds back or undoes the others.
         """
-        messages = self.search(self._media_due_domain(), limit=limit, order="id")
-        for message in messages:
-            message._download_media()
-            cron_commit(self.env)
-        self.env["ir.cron"]._notify_progress(
-            done=len(messages), remaining=self.search_count(self._media_due_domain()))
+        cron_batch(self.env, lambda: self.search(self._media_due_domain(), limit=limit, order="id"),
+                   lambda message: message._download_media(),
+                   lambda: self.search_count(self._media_due_domain()))
 
     def _download_media(self):
         self.ensure_one()
@@ -205,17 +191,12 @@ class WaMessage(models.Model):
             self._media_failed(error)
 
     def _media_failed(self, error):
-        attempts = self.media_attempts + 1
-        now = fields.Datetime.now()
-        decision = MEDIA_RETRY.next_attempt(attempts, error, aware(now))
+        decision, values = failed_attempt(
+            self, lambda attempts, now: MEDIA_RETRY.next_attempt(attempts, error, now),
+            str(error), prefix="media_")
         _logger.warning("WhatsApp media %s of message %s: attempt %s failed: %s",
-                        self.media_id, self.id, attempts, error)
-        self.write({
-            "media_attempts": attempts,
-            "media_error": str(error),
-            "media_state": "pending" if decision.retry else "failed",
-            "media_next_attempt_at": odoo_datetime(decision.at) if decision.retry else False,
-        })
+                        self.media_id, self.id, values["media_attempts"], error)
+        self.write(dict(values, media_state="pending" if decision.retry else "failed"))
 
     def action_retry_send(self):
         """Send a failed outbound message again, through its queue item."""

@@ -9,7 +9,7 @@ from ..cloud import constants as C, events, webhook
 from ..cloud.errors import CloudError
 from ..cloud.retry import RetryPolicy
 from ..cloud.webhook import Outcome, Receipt
-from ..tools import aware, cron_commit, odoo_datetime
+from ..tools import cron_batch, failed_attempt
 
 _logger = logging.getLogger(__name__)
 
@@ -133,13 +133,9 @@ class WaWebhookLog(models.Model):
 
     @api.model
     def _cron_process(self, limit=100):
-        domain = self._due_domain()
-        logs = self.search(domain, order="id", limit=limit)
-        for log in logs:
-            log._process_safely()
-            cron_commit(self.env)
-        remaining = self.search_count(self._due_domain())
-        self.env["ir.cron"]._notify_progress(done=len(logs), remaining=remaining)
+        cron_batch(self.env, lambda: self.search(self._due_domain(), order="id", limit=limit),
+                   lambda log: log._process_safely(),
+                   lambda: self.search_count(self._due_domain()))
 
     @api.model
     def _due_domain(self):
@@ -172,14 +168,10 @@ class WaWebhookLog(models.Model):
 
         Returns whether another pass is planned.
         """
-        attempts = self.attempts + 1
-        decision = policy.next_processing_attempt(
-            attempts, error, aware(fields.Datetime.now()), unreadable=unreadable)
-        self.write({
-            "attempts": attempts,
-            "error": text,
-            "next_attempt_at": odoo_datetime(decision.at) if decision.retry else False,
-        })
+        decision, values = failed_attempt(
+            self, lambda attempts, now: policy.next_processing_attempt(
+                attempts, error, now, unreadable=unreadable), text)
+        self.write(values)
         return decision.retry
 
     def _process(self):
@@ -204,7 +196,8 @@ class WaWebhookLog(models.Model):
                     unstorable.append(_("Message %(wamid)s not stored: %(problem)s",
                                         wamid=message.id or "-", problem=message.problem))
                     continue
-                self.env["wa.message"]._receive_inbound(account, change, message)
+                # wa.bus announces the new message with its conversation at commit.
+                self.env["wa.conversation"]._receive_inbound(account, change, message)
             for status in change.statuses:
                 if status.problem:
                     unstorable.append(_("Status not applied: %s", status.problem))
@@ -254,8 +247,8 @@ class WaWebhookLog(models.Model):
         for log in logs.filtered("account_id"):
             log._process_safely()
 
-    @api.model
-    def _cron_purge(self):
+    @api.autovacuum
+    def _gc_processed_logs(self):
         days = int(self.env["ir.config_parameter"].sudo().get_param(
             "campotech_whatsapp.webhook_log_retention_days", 30))
         if days <= 0:

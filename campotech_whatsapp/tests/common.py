@@ -2,9 +2,12 @@
 local Meta simulator on loopback standing in for Meta (HTTP to anything
 but localhost is blocked in Odoo tests)."""
 
+import json
 import time
 from unittest.mock import patch
 
+from odoo.addons.bus.models.bus import channel_with_db, json_dump
+from odoo.tests import TransactionCase
 from odoo.tools import config
 
 from ..cloud import webhook
@@ -100,3 +103,63 @@ class WhatsAppMixin:
         return self.env["wa.message"].create({
             "conversation_id": conversation.id, "direction": "outbound", "wamid": wamid,
             "message_type": "text", "body": "Hola, vamos mañana a las 9", "state": state})
+
+
+def _contains(actual, expected):
+    """Whether ``actual`` holds ``expected``: dicts by their given keys (recursively),
+    anything else by equality."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            key in actual and _contains(actual[key], value) for key, value in expected.items())
+    return actual == expected
+
+
+class WhatsAppCase(WhatsAppMixin, TransactionCase):
+    """A TransactionCase with the accounts and the simulator, plus assertions
+    on what the addon stored, told the web clients and sent to Meta (in the
+    manner of Odoo's ``sms/tests/common.py``). Use HttpCase with the mixin
+    only where a test needs the HTTP server."""
+
+    def assertWAMessage(self, message_or_domain, **expected):
+        """Exactly one message (a record, or a wa.message domain) with these
+        field values; many2one fields compare by record. Returns the message."""
+        message = message_or_domain
+        if isinstance(message_or_domain, list):
+            message = self.env["wa.message"].sudo().search(message_or_domain)
+        self.assertEqual(len(message), 1, "expected one WhatsApp message, found %s" % len(message))
+        actual = {name: message[name] for name in expected}
+        self.assertEqual(actual, expected, "WhatsApp message %s" % message.id)
+        return message
+
+    def assertBusNotified(self, notification_type, payload_subset, partner=None):
+        """A bus notification of this type whose payload holds ``payload_subset``,
+        sent to ``partner`` (any target when None), is waiting in bus.bus."""
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # wa.bus and Odoo's bus create bus.bus rows at commit
+        domain = []
+        if partner is not None:
+            domain = [("channel", "=", json_dump(channel_with_db(self.env.cr.dbname, partner)))]
+        rows = self.env["bus.bus"].sudo().search(domain)
+        messages = [json.loads(row.message) for row in rows]
+        found = [m for m in messages if m.get("type") == notification_type]
+        self.assertTrue(any(_contains(m.get("payload"), payload_subset) for m in found),
+                        "no %s notification holding %s%s; sent: %s" % (
+                            notification_type, payload_subset,
+                            " to %s" % partner.display_name if partner is not None else "",
+                            [m.get("payload") for m in found] or [m.get("type") for m in messages]))
+
+    def assertGraphCalls(self, expected, reads=None):
+        """The sends the simulator accepted, oldest first, each holding the
+        matching subset in ``expected`` (keys of the recorded send: ``to``,
+        ``type``, ``body`` — the request body — ...). ``reads``: the wamids
+        marked read, when given."""
+        state = self.simulator.state()
+        sent = state["messages"]
+        self.assertEqual(len(sent), len(expected), "Graph sends: %s" % [
+            (m["type"], m["to"]) for m in sent])
+        for position, (actual, subset) in enumerate(zip(sent, expected)):
+            self.assertTrue(_contains(actual, subset), "send %s is %s, expected %s" % (
+                position, actual, subset))
+        if reads is not None:
+            self.assertEqual([read["message_id"] for read in state["reads"]], list(reads))
+        return sent

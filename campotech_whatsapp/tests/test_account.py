@@ -67,6 +67,6 @@ class TestAccount(WhatsAppMixin, TransactionCase):
         self.env.cr.execute("UPDATE wa_webhook_log SET create_date = now() - interval '40 days' "
                             "WHERE id = %s", [log.id])
         self.env["wa.webhook.log"].invalidate_model(["create_date"])
-        self.env["wa.webhook.log"]._cron_purge()
+        self.env["wa.webhook.log"]._gc_processed_logs()
         self.assertFalse(log.exists())
         self.assertTrue(fresh.exists())

@@ -1,13 +1,13 @@
 from datetime import timedelta
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from ..cloud import webhook
-from .common import SECRET_A, WhatsAppMixin
+from .common import SECRET_A, WhatsAppCase
 
 
 @tagged("post_install", "-at_install")
-class TestInboundProcessing(WhatsAppMixin, TransactionCase):
+class TestInboundProcessing(WhatsAppCase):
 
     def test_argentine_customer_typed_with_15_is_matched_by_the_549_wa_id(self):
         partner = self.env["res.partner"].create({
@@ -20,6 +20,19 @@ class TestInboundProcessing(WhatsAppMixin, TransactionCase):
         self.assertEqual(partner.wa_id, "5491155556666", "Meta's exact wa_id is kept")
         self.assertEqual(conversation.customer_phone, "+5491155556666")
         self.assertEqual(conversation.customer_name, "Juani")
+        self.assertWAMessage([("conversation_id", "=", conversation.id)], direction="inbound",
+                             message_type="text", state="delivered", partner_id=partner)
+
+    def test_new_message_is_announced_to_the_company_users(self):
+        self.receive(self.inbound_payload(self.account_a, {"type": "text", "text": "hola"}))
+        conversation = self.conversations(self.account_a)
+        admin = self.env.ref("base.user_admin").partner_id  # a WhatsApp manager of company A
+        self.assertBusNotified("campotech_whatsapp/new-message", {
+            "conversation_id": conversation.id,
+            "message": {"body": "hola", "direction": "inbound"},
+            "conversation": {"unread_count": 1}}, partner=admin)
+        with self.assertRaises(AssertionError):
+            self.assertBusNotified("campotech_whatsapp/new-message", {"message": {"body": "chau"}})
 
     def test_mexican_521_and_52_forms_are_one_customer(self):
         partner = self.env["res.partner"].create({"name": "Luis", "mobile": "+52 55 1234 5678"})

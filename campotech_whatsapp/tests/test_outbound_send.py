@@ -1,11 +1,12 @@
 from odoo.exceptions import UserError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
+from .common import WhatsAppCase
 from .outbound_common import CUSTOMER, OutboundMixin
 
 
 @tagged("post_install", "-at_install")
-class TestOutboundSend(OutboundMixin, TransactionCase):
+class TestOutboundSend(OutboundMixin, WhatsAppCase):
 
     def setUp(self):
         super().setUp()
@@ -30,12 +31,16 @@ class TestOutboundSend(OutboundMixin, TransactionCase):
         self.assertEqual(message.wamid, sent[0]["wamid"])
         self.assertEqual(self.drain(), 0, "a done item is never sent again")
         self.assertEqual(len(self.sent()), 1)
+        self.assertGraphCalls([{"to": CUSTOMER, "type": "text", "wamid": message.wamid,
+                                "body": {"type": "text", "text": {"body": "Vamos mañana a las 9"}}}])
+        self.assertWAMessage(message, state="sent", direction="outbound", wamid=sent[0]["wamid"])
 
     def test_reply_context_quotes_the_customer_message(self):
         self.conversation.send_text("Sí, a las 9", reply_to_id=self.inbound.id)
         self.drain()
         body = self.sent()[0]["body"]
         self.assertEqual(body["context"], {"message_id": self.inbound.wamid})
+        self.assertGraphCalls([{"body": {"context": {"message_id": self.inbound.wamid}}}])
 
     def test_text_over_4096_is_refused_with_the_engine_message(self):
         with self.assertRaisesRegex(UserError, "4097 characters; WhatsApp allows at most 4096"):

@@ -42,6 +42,11 @@ class ErrorInfo:
         """How the engine should react to this error (see errors.classify)."""
         return classify(self.code)
 
+    @property
+    def text(self):
+        """Title, message and details, one per line, for a person to read."""
+        return "\n".join(filter(None, (self.title, self.message, self.details)))
+
     def to_dict(self):
         return dataclasses.asdict(self)
 
