@@ -46,9 +46,10 @@ GOAL_INBOUND_MPS = 300
 ACK_SIZES = {"full": {"sequential": 300, "concurrent": 480, "budget": 45},
              "quick": {"sequential": 20, "concurrent": 40, "budget": 10}}
 # Webhooks of MESSAGES_PER_WEBHOOK messages from a pool of customers; redelivered webhooks.
-INBOUND_SIZES = {"full": {"webhooks": 220, "customers": 200, "redeliver": 20, "deadline": 600},
+INBOUND_SIZES = {"full": {"webhooks": 100, "customers": 200, "redeliver": 20, "deadline": 600},
                  "quick": {"webhooks": 20, "customers": 20, "redeliver": 5, "deadline": 180}}
 MESSAGES_PER_WEBHOOK = 10
+BURST_CUSTOMER = ("5491177770000", "Cliente Nuevo Ráfaga")
 
 _SHARED = {}
 
@@ -233,6 +234,25 @@ def _store_counts(database, prefix):
     return dict(zip(keys, rows[0]))
 
 
+def _burst(database, base, logs_before, deadline_s):
+    """The same new customer writes 8 messages that arrive in 8 concurrent requests."""
+    requests = []
+    for n in range(CLIENTS):
+        payload, _wamids = L.inbound_payload(ACCOUNT, [BURST_CUSTOMER], 3_000_000 + n)
+        raw, headers = L.signed(payload, APP_SECRET)
+        requests.append(("POST", WEBHOOK, raw, headers))
+    result = L.run_load(base, requests, CLIENTS, budget_s=deadline_s)
+    _wait_processed(database, logs_before + len(requests), deadline_s)
+    wa_id = BURST_CUSTOMER[0]
+    row = database.sql(
+        "SELECT (SELECT count(*) FROM wa_message m JOIN wa_conversation c ON c.id = m.conversation_id"
+        "        WHERE c.wa_id = '%(w)s'),"
+        " (SELECT count(*) FROM wa_conversation WHERE wa_id = '%(w)s'),"
+        " (SELECT count(*) FROM res_partner WHERE wa_id = '%(w)s')" % {"w": wa_id})[0]
+    return {"errors": result.errors, "messages": row[0], "conversations": row[1],
+            "partners": row[2]}
+
+
 def run_inbound(out, quick=False):
     name = "odoo_inbound"
     if _skipped(out, name):
@@ -276,11 +296,15 @@ def run_inbound(out, quick=False):
                                budget_s=sizes["deadline"])
             _wait_processed(database, len(requests) + len(again.statuses), sizes["deadline"])
             after = _store_counts(database, "wamid.bench")
-        verdict = "ok" if (counts["stored"] == len(sent) == counts["distinct"]
-                           and after["stored"] == counts["stored"]
-                           and counts["conversations"] == counts["customers"] == len(pool)
-                           and counts["partners"] == counts["partner_rows"] == len(pool)) \
-            else "MISMATCH"
+            burst = _burst(database, base, len(requests) + len(again.statuses), sizes["deadline"])
+        problems = [line for line in server.log_lines()
+                    if " ERROR " in line or " CRITICAL " in line or "serializ" in line.lower()]
+        complete = done + failed >= len(requests)
+        consistent = (counts["stored"] == len(sent) == counts["distinct"]
+                      and after["stored"] == counts["stored"]
+                      and counts["conversations"] == counts["customers"] == len(pool)
+                      and counts["partners"] == counts["partner_rows"] == len(pool))
+        verdict = "ok" if consistent else "MISMATCH" if complete else "INCOMPLETE (deadline)"
         out("odoo_inbound.count: %s: sent %d, stored %d (distinct wamids %d), conversations %d "
             "for %d customers, partners %d (res.partner rows with their wa_id: %d), redelivered "
             "%d webhooks (non-200: %d): stored again %d; bus notifications %d" % (
@@ -288,5 +312,12 @@ def run_inbound(out, quick=False):
                 counts["conversations"], len(pool), counts["partners"], counts["partner_rows"],
                 len(again.statuses), again.errors, after["stored"] - counts["stored"],
                 counts["bus"]))
+        out("odoo_inbound.burst: one brand-new customer in %d concurrent webhooks: non-200 %d, "
+            "messages stored %d of %d, conversations %d, partners %d (goal 1 and 1); server log: "
+            "%d ERROR/CRITICAL or serialization lines" % (
+                CLIENTS, burst["errors"], burst["messages"], CLIENTS, burst["conversations"],
+                burst["partners"], len(problems)))
+        for line in problems[:5]:
+            out("odoo_inbound.burst:   " + line[:200])
     finally:
         sim.stop()
