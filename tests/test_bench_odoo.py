@@ -133,3 +133,19 @@ def test_run_load_sends_everything_and_counts_non_200():
     assert result.errors == 2
     assert sorted(b for b in _Handler.served if b.startswith(b"ok-")) == \
         sorted(r[2] for r in requests[:30])
+
+
+def test_sql_trace_gives_each_sequential_request_its_statements():
+    from bench.odoo_sql_trace import statements_per_request
+    prefix = "2026-12-01 23:26:01,726 22608 "
+    lines = [
+        prefix + "DEBUG db odoo.sql_db: [0.101 ms] query: SELECT 1",
+        prefix + 'INFO db werkzeug: 127.0.0.1 - - [x] "GET /web/health HTTP/1.1" 200 - 1 0.001 0.002',
+        prefix + "DEBUG db odoo.sql_db: [0.201 ms] query: SELECT a",
+        "   FROM b",
+        prefix + "DEBUG db odoo.sql_db: [0.301 ms] query: INSERT INTO c VALUES (1)",
+        prefix + "INFO db odoo.addons.x: something else",
+        prefix + 'INFO db werkzeug: 127.0.0.1 - - [x] "POST /whatsapp/webhook HTTP/1.1" 200 - 2 0.1 0.2',
+    ]
+    traced = statements_per_request(lines)
+    assert [sql for _line, sql in traced] == [["SELECT 1"], ["SELECT a FROM b", "INSERT INTO c VALUES (1)"]]
