@@ -1,6 +1,7 @@
-"""Run the engine benchmarks: ``python -m bench [--quick] [--only parse|build|roundtrip]``.
+"""Run the engine benchmarks: ``python -m bench [--quick] [--only parse|build|roundtrip|drain]``.
 
-Run from the repository root with the engine's requirements installed.
+Run from the repository root with the engine's requirements installed, or use
+``scripts/bench [--quick]``, which runs it in the project's .venv.
 Prints a header (Python, machine) and one line per figure.
 """
 
@@ -8,10 +9,11 @@ import argparse
 import sys
 import time
 
-from . import build, odoo_bench, roundtrip, webhook_parse
+from . import build, drain, odoo_bench, roundtrip, webhook_parse
 from .common import Out, header
 
-BENCHES = {"parse": webhook_parse.run, "build": build.run, "roundtrip": roundtrip.run}
+BENCHES = {"parse": webhook_parse.run, "build": build.run, "roundtrip": roundtrip.run,
+           "drain": drain.run}
 # Real Odoo 18 benches: each prints one "skipped" line when no Odoo is configured.
 BENCHES.update({"odoo_ack": odoo_bench.run_ack, "odoo_inbound": odoo_bench.run_inbound})
 
@@ -21,7 +23,7 @@ def parse_args(argv):
     parser.add_argument("--quick", action="store_true",
                         help="tiny iteration counts: checks the benches run, figures are noisy")
     parser.add_argument("--only", action="append", choices=sorted(BENCHES), metavar="NAME",
-                        help="run only this bench (parse, build or roundtrip); repeatable")
+                        help="run only this bench (parse, build, roundtrip or drain); repeatable")
     return parser.parse_args(argv)
 
 

@@ -41,3 +41,16 @@ ensure_venv() {
     # shellcheck disable=SC2034  # used by the scripts that source this file
     VENV_PY="$venv/bin/python"
 }
+
+# venv_for_tools REQUIREMENTS_FILE: for the command wrappers (scripts/simulator, scripts/bench),
+# whose stdout is the tool's own: reuse .venv when it already imports the engine's requirements,
+# else set it up as ensure_venv does, talking on stderr. Sets VENV_PY.
+venv_for_tools() {
+    local py="$REPO_ROOT/.venv/bin/python"
+    if [ -x "$py" ] && "$py" -c 'import requests, cryptography, phonenumbers' 2>/dev/null; then
+        # shellcheck disable=SC2034  # used by the scripts that source this file
+        VENV_PY="$py"
+        return 0
+    fi
+    ensure_venv "$1" >&2
+}

@@ -41,6 +41,13 @@ EXPECTED = {
     ],
 }
 
+EXPECTED["drain"] = [
+    r"drain cap=%d workers=\d+: \d+ messages in %s s, %s msg/s \(\d+%% of cap\), "
+    r"130429 errors: \d+, other errors: \d+, sends per message: %s \(max \d+, missing \d+\)$"
+    % (cap, NUM, NUM, NUM) for cap in (80, 1000)
+] + [r"drain cap=%d time: process CPU %s s for %s s wall .*worker time: .*http" % (cap, NUM, NUM)
+     for cap in (80, 1000)]
+
 
 def run_quick(*only):
     stream = io.StringIO()

@@ -620,10 +620,11 @@ def test_status_advances(current, new, expected):
 
 
 def test_routing_ids_name_numbers_wabas_and_event_kinds():
+    # WABA ids are Graph ids: digits, as Meta sends them.
     body = {
         "object": "whatsapp_business_account",
         "entry": [
-            {"id": "WABA1", "changes": [
+            {"id": "2001", "changes": [
                 {"field": "messages", "value": {
                     "metadata": {"phone_number_id": "111"},
                     "messages": [{"id": "wamid.1", "type": "text", "text": {"body": "Hola"}}]}},
@@ -631,13 +632,13 @@ def test_routing_ids_name_numbers_wabas_and_event_kinds():
                     "metadata": {"phone_number_id": "222"},
                     "statuses": [{"id": "wamid.2", "status": "read"}]}},
             ]},
-            {"id": "WABA2", "changes": [
+            {"id": "2002", "changes": [
                 {"field": "message_template_status_update", "value": {"event": "APPROVED"}}]},
         ],
     }
     routing = events.routing_ids(json.dumps(body).encode())
     assert routing.phone_number_ids == ["111", "222"]
-    assert routing.waba_ids == ["WABA1", "WABA2"]
+    assert routing.waba_ids == ["2001", "2002"]
     assert routing.event_types == ["messages", "statuses", "message_template_status_update"]
 
 
@@ -668,3 +669,174 @@ def test_routing_names_an_account_by_number_or_else_by_waba():
     assert template.names("999", "WABA1")
     assert not template.names("999", "WABA2")
     assert not events.Routing([], [], []).names("999", None)
+
+
+# --- bodies and values no one can store (issue #11) ---------------------------------
+
+def two_message_body(bad, metadata=None, contacts=None):
+    good = {"id": "wamid.GOOD", "from": "5491155556666", "type": "text", "text": {"body": "hola"}}
+    return {"object": "whatsapp_business_account", "entry": [{"id": "2001", "changes": [
+        {"field": "messages", "value": {"metadata": metadata or {"phone_number_id": "1001"},
+                                        "contacts": contacts or [], "messages": [bad]}},
+        {"field": "messages", "value": {"metadata": {"phone_number_id": "1001"},
+                                        "messages": [good]}}]}]}
+
+
+@pytest.mark.parametrize("body", [
+    b'{"object": "whatsapp_business_account", "entry": [{"id": 1' + b"0" * 5000 + b"}]}",
+    b'{"object": "whatsapp_business_account", "entry": [], "x": NaN}',
+    b'{"object": "whatsapp_business_account", "entry": [], "x": -Infinity}',
+    b'{"object": ' + b"[" * 50_000,
+    '{"object": "whatsapp_business_account"}'.encode("utf-16"),
+])
+def test_unreadable_bodies_are_payload_errors_and_routing_says_why(body):
+    with pytest.raises(events.WebhookPayloadError):
+        events.parse_webhook(body)
+    routing = events.routing_ids(body)
+    assert routing.problem
+    assert (routing.phone_number_ids, routing.waba_ids, routing.event_types) == ([], [], [])
+    assert routing.event_type == "unknown"
+
+
+def test_an_object_that_is_not_a_string_is_named_by_its_type():
+    with pytest.raises(events.WebhookPayloadError, match="a JSON array"):
+        events.parse_webhook({"object": [[[]]] * 1000})
+
+
+@pytest.mark.parametrize("value", [
+    "1001\x00", "\ud800", "١٠٠١", "1" * 21, "-1", 1.5, True, {"a": 1}, ["1001"], "1001 "])
+def test_routing_lists_only_plausible_graph_ids(value):
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [
+        {"id": value, "changes": [{"field": "messages", "value": {
+            "metadata": {"phone_number_id": value}, "messages": [{"id": "x"}]}}]}]})
+    routing = events.routing_ids(body.encode())
+    assert (routing.phone_number_ids, routing.waba_ids) == ([], [])
+    assert routing.problem is None and routing.event_types == ["messages"]
+
+
+def test_routing_reads_integer_ids_and_bounds_what_it_lists():
+    entries = [{"id": 2000 + n, "changes": [{"field": "f_%d" % n, "value": {
+        "metadata": {"phone_number_id": str(1000 + n)}}}]} for n in range(300)]
+    entries.append({"id": "2", "changes": [{"field": "x" * 10_000, "value": {}}]})
+    routing = events.routing_ids(json.dumps({"object": "whatsapp_business_account",
+                                             "entry": entries}))
+    assert routing.waba_ids[:2] == ["2000", "2001"]
+    assert len(routing.waba_ids) == len(routing.phone_number_ids) == events.C.ROUTING_IDS_MAX
+    assert len(routing.event_types) == events.C.ROUTING_EVENT_TYPES_MAX
+    assert len(routing.event_type) < 1000
+
+
+@pytest.mark.parametrize("key, value, reason", [
+    ("id", "wamid." + "A" * 300, "more than the 256"),
+    ("id", "wamid.\x00", "printable ASCII"),
+    ("id", 12.5, "JSON number"),
+    ("from", "+5491155556666", "digits only"),
+    ("from", "5" * 16, "more than the 15"),
+    ("from", "\ud800", "digits only"),
+    ("from_user_id", "AR." + "1" * 200, "more than the 135"),
+])
+def test_an_unstorable_id_fails_its_own_message_only(key, value, reason):
+    bad = {"id": "wamid.BAD", "from": "5491155556666", "type": "text", "text": {"body": "x"}}
+    bad[key] = value
+    batch = events.parse_webhook(two_message_body(bad))
+    first, second = [m for c in batch.changes for m in c.messages]
+    assert reason in first.problem and key.split("_")[0] in first.problem
+    assert second.id == "wamid.GOOD" and second.problem is None and second.body_text == "hola"
+    json.dumps(first.to_dict())
+
+
+def test_a_sender_contact_with_unstorable_ids_fails_the_message():
+    bad = {"id": "wamid.BAD", "from": "5491155556666", "type": "text", "text": {"body": "x"}}
+    contacts = [{"wa_id": "5491155556666\x00", "profile": {"name": "Ana"}}]
+    message = list(events.parse_webhook(two_message_body(bad, contacts=contacts)).messages())[0]
+    assert "contact wa_id" in message.problem
+    assert message.contact.wa_id is None and message.contact.profile_name == "Ana"
+
+
+def test_an_unstorable_phone_number_id_fails_its_change_only():
+    bad = {"id": "wamid.BAD", "from": "5491155556666", "type": "text", "text": {"body": "x"}}
+    batch = events.parse_webhook(two_message_body(bad, metadata={"phone_number_id": "1" * 5000}))
+    first, second = batch.changes
+    assert "phone_number_id" in first.problem and first.messages == []
+    assert first.phone_number_id is None
+    assert [m.id for m in second.messages] == ["wamid.GOOD"] and second.problem is None
+
+
+def test_text_values_come_out_storable_and_names_are_cut():
+    bad = {"id": "wamid.BAD", "from": "5491155556666", "type": "text",
+           "text": {"body": "ho\x00la \ud83d"}, "referral": {"headline": "\x00", "n": [1.5, "\udfff"]}}
+    contacts = [{"wa_id": "5491155556666", "profile": {"name": "N" * 100_000}}]
+    message = list(events.parse_webhook(two_message_body(bad, contacts=contacts)).messages())[0]
+    assert message.problem is None
+    assert message.body_text == "ho\ufffdla \ufffd"
+    assert message.metadata["referral"] == {"headline": "\ufffd", "n": [1.5, "\ufffd"]}
+    assert len(message.contact.profile_name) == events.C.PROFILE_NAME_MAX
+    assert message.contact.profile_name.endswith("…")
+
+
+def nested(depth):
+    value = []
+    for _level in range(depth):
+        value = [value]
+    return value
+
+
+def test_unreadable_content_keeps_the_message_as_unknown():
+    for part in ({"type": "image", "image": {"id": "../../me?fields=x"}},
+                 {"type": "reaction", "reaction": {"message_id": "w" * 1000, "emoji": "👍"}},
+                 {"type": "system", "system": {"type": "user_changed_number", "wa_id": "+54 9"}},
+                 {"type": "text", "text": {"body": "x"}, "referral": {"a": nested(40)}}):
+        bad = dict({"id": "wamid.BAD", "from": "5491155556666"}, **part)
+        message = list(events.parse_webhook(two_message_body(bad)).messages())[0]
+        assert message.problem is None and message.record_type == "unknown", part
+        assert message.metadata["note"].startswith("could not read this")
+
+
+def test_huge_quantities_and_codes_do_not_overflow():
+    bad = {"id": "wamid.BAD", "from": "5491155556666", "type": "order", "order": {
+        "product_items": [{"quantity": 10**400, "item_price": 1e308, "currency": "ARS"}]},
+        "errors": [{"code": 10**30, "title": "x"}]}
+    message = list(events.parse_webhook(two_message_body(bad)).messages())[0]
+    assert message.body_text.startswith("🛒 Pedido: 1 producto")
+    assert message.errors[0].code is None
+
+
+def test_statuses_and_template_updates_with_unstorable_ids_say_why():
+    value = {"metadata": {"phone_number_id": "1001"},
+             "statuses": [{"id": "w" * 300, "status": "read"}, {"id": "wamid.OK", "status": "read"}]}
+    statuses = list(events.parse_webhook(envelope(value)).statuses())
+    assert "status id" in statuses[0].problem and statuses[1].problem is None
+    update = next(events.parse_webhook(envelope(
+        {"event": "APPROVED", "message_template_id": "12\x00", "message_template_name": "n" * 600},
+        TEMPLATE_FIELD)).template_updates())
+    assert "template id" in update.problem and "template name" in update.problem
+
+
+# --- the engine's own texts come from the addon's translations ------------------------
+
+def test_previews_are_english_sources_translated_by_the_addons_po_files():
+    from campotech_whatsapp.cloud import translations
+
+    english = only_message_with(load("unsupported"), lambda source: source)
+    assert english.body_text == events.TEXT_UNSUPPORTED == "Unsupported message"
+    assert translations.catalogue("es_AR")[events.TEXT_UNSUPPORTED] == "Mensaje no compatible"
+    assert translations.translator("en_US")("Form sent") == "Form sent"
+    assert translations.translator("xx_XX")("Form sent") == "Form sent"
+    for source in (events.TEXT_UNSUPPORTED, events.TEXT_FLOW_SENT, events.TEXT_CONTACT,
+                   events.TEXT_NUMBER_CHANGED, events.TEXT_USER_ID_CHANGED,
+                   events.TEXT_ORDER_ONE, events.TEXT_ORDER_MANY):
+        for lang in ("es_AR", "es"):
+            assert translations.catalogue(lang).get(source), (lang, source)
+
+
+def only_message_with(body, translate):
+    (message,) = events.parse_webhook(body, translate=translate).messages()
+    return message
+
+
+def test_po_reader_joins_continued_lines_and_skips_plurals():
+    from campotech_whatsapp.cloud.translations import parse_po
+
+    text = ('msgid ""\nmsgstr "header"\n\n#. c\nmsgid "a"\n"b \\"q\\""\nmsgstr ""\n"AB"\n\n'
+            'msgid "one"\nmsgid_plural "many"\nmsgstr[0] "uno"\n\nmsgid "empty"\nmsgstr ""\n')
+    assert parse_po(text) == {'ab "q"': "AB"}

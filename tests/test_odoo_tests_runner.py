@@ -92,7 +92,7 @@ def test_module_missing_from_addons_path_is_named():
 
 def test_skipped_tests_are_not_counted_as_passed():
     log = [LOADED, *STARTS,
-           line("INFO", "odoo.addons.campotech_whatsapp.tests.test_a", "skipped TestA.test_2 : needs chrome"),
+           line("INFO", "odoo.addons.campotech_whatsapp.tests.test_a", "skipped TestA.test_2 : needs a second company"),
            summary(0, 0, 3)]
     verdict = ot.judge(log, returncode=0)
     assert verdict.ok and verdict.skipped == 1 and verdict.passed == 2
@@ -152,3 +152,90 @@ def test_addons_path_takes_odoo_layouts_extra_dirs_and_the_repo(tmp_path):
     paths = ot.addons_path(odoo_bin, " /extra/one, ,/extra/two")
     assert paths == [str(tmp_path / "addons"), str(tmp_path / "odoo" / "addons"),
                      "/extra/one", "/extra/two", str(ROOT)]
+
+
+# What odoo/tests/result.py's addSkip logs (INFO, 'skipped %s : %s', on the test module's logger)
+# when HttpCase.browser_js / start_tour raise unittest.SkipTest in odoo/tests/common.py.
+TOUR_LOGGER = "odoo.addons.campotech_whatsapp.tests.test_tours"
+
+
+@pytest.mark.parametrize("reason", [
+    "Chrome executable not found",                       # _find_executable: no chrome/chromium
+    "websocket-client module is not installed",          # ChromeBrowser.__init__
+    "Failed to detect chrome devtools port after 10.0s.",  # _spawn_chrome
+    "/usr/bin/chromium not found",                       # _chrome_start: OSError on spawn
+    "Error during Chrome headless connection",           # _json_command
+    "Cannot connect to chrome dev tools",                # _open_websocket
+])
+def test_a_tour_skipped_for_want_of_a_browser_fails_the_run(reason):
+    log = [LOADED, *STARTS,
+           line("INFO", TOUR_LOGGER, "Starting TestTours.test_inbox_tour ..."),
+           line("INFO", TOUR_LOGGER, f"skipped TestTours.test_inbox_tour : {reason}"),
+           summary(0, 0, 4)]
+    verdict = ot.judge(log, returncode=0)
+    assert not verdict.ok
+    assert verdict.browser_skips == [f"TestTours.test_inbox_tour: {reason}"]
+    why = "; ".join(verdict.reasons())
+    assert "1 browser test(s) skipped" in why
+    assert ("pip install websocket-client" if "websocket" in reason else "install Debian's chromium") in why
+    assert (verdict.passed, verdict.skipped) == (3, 1)
+
+
+def test_a_skip_for_another_reason_is_counted_but_not_a_browser_failure():
+    log = [LOADED, *STARTS,
+           line("INFO", TOUR_LOGGER, "skipped TestTours.test_pdf : wkhtmltopdf is not installed"),
+           summary(0, 0, 3)]
+    verdict = ot.judge(log, returncode=0)
+    assert verdict.ok, verdict.reasons()
+    assert verdict.browser_skips == [] and verdict.skipped == 1
+
+
+def test_a_tour_that_ran_is_not_a_skip():
+    log = [LOADED,
+           line("INFO", TOUR_LOGGER, "Starting TestTours.test_inbox_tour ..."),
+           line("INFO", TOUR_LOGGER, "Chrome pid: 4242"),
+           line("INFO", TOUR_LOGGER, 'Open "http://127.0.0.1:8069/odoo/action-x" in browser'),
+           line("INFO", f"{TOUR_LOGGER}.browser", "tour succeeded"),
+           summary(0, 0, 1)]
+    verdict = ot.judge(log, returncode=0)
+    assert verdict.ok, verdict.reasons()
+    assert verdict.browser_skips == [] and verdict.passed == 1
+
+
+def test_browser_skips_are_shown_in_the_console_and_the_report(tmp_path, capsys):
+    skip = line("INFO", TOUR_LOGGER, "skipped TestTours.test_inbox_tour : Chrome executable not found")
+    assert "skipped TestTours.test_inbox_tour" in ot.condensed(skip, {})
+    verdict = ot.judge([LOADED, *STARTS, skip, summary(0, 0, 4)], returncode=0)
+    assert ot.report(verdict, tmp_path / "odoo.log") == 1
+    out = capsys.readouterr().out
+    assert "TestTours.test_inbox_tour: Chrome executable not found" in out
+    assert out.strip().splitlines()[-1] == "odoo tests: 3 passed, 0 failed, 1 skipped"
+
+
+# Verbatim from two real Odoo 18 runs of an HttpCase calling browser_js: one with Odoo's
+# virtualenv lacking websocket-client, one with no chromium on PATH. Both "passed" for Odoo.
+REAL_SKIPPED_RUNS = {
+    "no websocket-client": """\
+2026-12-01 23:41:06,486 7549 INFO campotech_test_20261201_234034_7196 odoo.modules.loading: Loading module campotech_whatsapp (30/30)
+2026-12-01 23:45:51,415 7549 INFO campotech_test_20261201_234034_7196 odoo.addons.campotech_whatsapp.tests.test_zz_browser_probe: Starting TestBrowserProbe.test_browser_runs ...
+2026-12-01 23:45:52,464 7549 WARNING campotech_test_20261201_234034_7196 odoo.addons.campotech_whatsapp.tests.test_zz_browser_probe.TestBrowserProbe.test_browser_runs: websocket-client module is not installed
+2026-12-01 23:45:52,464 7549 INFO campotech_test_20261201_234034_7196 odoo.addons.campotech_whatsapp.tests.test_zz_browser_probe: skipped TestBrowserProbe.test_browser_runs : websocket-client module is not installed
+2026-12-01 23:45:52,706 7549 INFO campotech_test_20261201_234034_7196 odoo.tests.result: 0 failed, 0 error(s) of 1 tests when loading database 'campotech_test_20261201_234034_7196'
+""",
+    "no chromium": """\
+2026-12-01 23:53:15,878 20583 INFO campotech_test_20261201_235235_19270 odoo.modules.loading: Loading module campotech_whatsapp (30/30)
+2026-12-01 23:58:36,412 20583 INFO campotech_test_20261201_235235_19270 odoo.addons.campotech_whatsapp.tests.test_zz_browser_probe: Starting TestBrowserProbe.test_browser_runs ...
+2026-12-01 23:58:37,300 20583 INFO campotech_test_20261201_235235_19270 odoo.addons.campotech_whatsapp.tests.test_zz_browser_probe: skipped TestBrowserProbe.test_browser_runs : Chrome executable not found
+2026-12-01 23:58:37,451 20583 INFO campotech_test_20261201_235235_19270 odoo.tests.result: 0 failed, 0 error(s) of 1 tests when loading database 'campotech_test_20261201_235235_19270'
+""",
+}
+
+
+@pytest.mark.parametrize("case", sorted(REAL_SKIPPED_RUNS))
+def test_real_odoo_logs_of_a_skipped_browser_test_fail_the_run(case):
+    verdict = ot.judge(REAL_SKIPPED_RUNS[case].splitlines(keepends=True), returncode=0)
+    assert verdict.summary_seen and verdict.tests_run == 1 and verdict.module_loaded
+    assert not verdict.ok
+    assert len(verdict.browser_skips) == 1
+    assert verdict.browser_skips[0].startswith("TestBrowserProbe.test_browser_runs: ")
+    assert verdict.passed == 0

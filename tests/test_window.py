@@ -88,6 +88,13 @@ def test_now_defaults_to_the_current_time():
     assert not is_window_open(long_ago)
 
 
+def test_odoo_empty_datetime_means_no_customer_message_yet():
+    # A conversation started by us has last_inbound_at False in Odoo.
+    assert window_state(False, LAST_AWARE) == WindowState(False, None, timedelta(0))
+    assert not can_send_freeform(False, LAST_AWARE, "interactive")
+    assert can_send_freeform(False, LAST_AWARE, "template")
+
+
 def test_non_datetime_is_rejected():
     with pytest.raises(TypeError):
         is_window_open("2026-03-10 15:00:00", LAST_AWARE)

@@ -15,7 +15,9 @@ Configured only through the environment, so CI never picks up a developer's Odoo
 
 A fresh database (campotech_test_<timestamp>_<pid>) receives `-i campotech_whatsapp
 --test-enable`; the log goes to a file and, condensed, to the console. The run fails on a
-non-zero exit, any failed/erroring test, any ERROR/CRITICAL log line, or when no test ran.
+non-zero exit, any failed/erroring test, any ERROR/CRITICAL log line, a browser test (tour)
+that Odoo skipped for want of a usable browser (no Chrome/Chromium, or no websocket-client in
+Odoo's virtualenv), or when no test ran.
 The last line is `odoo tests: N passed, M failed`.
 
     python tools/odoo_tests.py                 run (or skip)
@@ -50,7 +52,13 @@ LOG_LINE = re.compile(
 RESULT = re.compile(r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<run>\d+) tests when loading database")
 TEST_START = re.compile(r"^Starting (?P<test>\S+) \.\.\.")
 TEST_PROBLEM = re.compile(r"^(?P<kind>FAIL|ERROR): (?P<test>.+)$")
-SKIPPED = re.compile(r"^skipped (?P<test>\S+)")
+SKIPPED = re.compile(r"^skipped (?P<test>\S+)(?: : (?P<reason>.*))?")
+# HttpCase.browser_js (start_tour's engine) raises unittest.SkipTest when it finds or reaches no
+# browser: "Chrome executable not found", "websocket-client module is not installed",
+# "Failed to detect chrome devtools port after …", "Error during Chrome headless connection",
+# "Cannot connect to chrome dev tools", "/usr/bin/chromium not found". Odoo logs each as an INFO
+# "skipped Class.test : reason" and counts the test as run: a tour that never ran would pass.
+BROWSER_SKIP = re.compile(r"chrome|chromium|browser|devtools|websocket-client", re.IGNORECASE)
 INVALID_MODULES = re.compile(r"invalid module names, ignored: (?P<names>.*)")
 BAD_LEVELS = ("ERROR", "CRITICAL")
 # ERROR lines that only repeat what the test counts already say.
@@ -64,6 +72,7 @@ SHOWN_INFO = (
     re.compile(r"odoo\.tests\.(result|stats): "),
     re.compile(rf"odoo\.modules\.loading: Loading module {MODULE} "),
     re.compile(rf"odoo\.modules\.registry: module {MODULE}: "),
+    re.compile(r": skipped \S+ : "),
 )
 
 
@@ -74,6 +83,7 @@ class Verdict:
     failed: int = 0
     errors: int = 0
     skipped: int = 0
+    browser_skips: list[str] = field(default_factory=list)  # "Class.test: reason"
     started: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)      # FAIL:/ERROR: test names
     error_lines: list[str] = field(default_factory=list)   # ERROR/CRITICAL log lines
@@ -109,6 +119,11 @@ class Verdict:
             why.append("0 tests ran: a run must execute at least one test")
         if self.failed or self.errors:
             why.append(f"{self.failed} failed, {self.errors} error(s) of {self.tests_run} tests")
+        if self.browser_skips:
+            fix = ("pip install websocket-client into Odoo's virtualenv"
+                   if "websocket-client" in self.browser_skips[0] else "install Debian's chromium")
+            why.append(f"{len(self.browser_skips)} browser test(s) skipped for want of a usable "
+                       f"browser ({self.browser_skips[0]}): {fix}")
         if self.other_error_lines:
             why.append(f"{len(self.other_error_lines)} ERROR/CRITICAL log line(s) besides test failures")
         elif self.error_lines and not (self.failed or self.errors):
@@ -140,8 +155,10 @@ def judge(lines, returncode: int | None, timed_out: bool = False) -> Verdict:
             verdict.started.append(start["test"])
         elif (problem := TEST_PROBLEM.match(msg)) and level == "ERROR":
             verdict.problems.append(f"{problem['kind']}: {problem['test']}")
-        elif SKIPPED.match(msg) and level == "INFO":
+        elif (skip := SKIPPED.match(msg)) and level == "INFO":
             verdict.skipped += 1
+            if BROWSER_SKIP.search(skip["reason"] or ""):
+                verdict.browser_skips.append(f"{skip['test']}: {skip['reason'].strip()}")
         elif invalid := INVALID_MODULES.search(msg):
             if MODULE in invalid["names"]:
                 verdict.invalid_modules = invalid["names"].strip()
@@ -282,6 +299,10 @@ def report(verdict: Verdict, log_path: Path) -> int:
         print("odoo tests: failing tests:")
         for problem in verdict.problems:
             print(f"  {problem}")
+    if verdict.browser_skips:
+        print("odoo tests: browser tests skipped (Odoo could not drive Chrome/Chromium):")
+        for skip in verdict.browser_skips:
+            print(f"  {skip}")
     others = verdict.other_error_lines
     if others:
         print("odoo tests: ERROR/CRITICAL log lines besides test failures:")

@@ -12,7 +12,7 @@ counts characters.
 from urllib.parse import urlsplit
 
 from . import constants as C
-from .errors import PayloadError
+from .errors import MediaTooLargeError, PayloadError
 
 
 # --- Checks shared by the builders ------------------------------------------
@@ -98,17 +98,24 @@ def text(to, body, preview_url=False, reply_to=None, biz_opaque_callback_data=No
                     reply_to, biz_opaque_callback_data)
 
 
-def media_object(kind, media_id=None, link=None, caption=None, filename=None):
+def media_object(kind, media_id=None, link=None, caption=None, filename=None,
+                 attachment_id=None):
     """The ``{"id"|"link", "caption"?, "filename"?}`` object of a media message.
 
     Also used for media parameters of template headers (without caption).
+    ``attachment_id`` (a positive int) stands for a file not uploaded yet: the
+    queue uploads it at send time and puts Meta's id in its place
+    (:func:`resolve_media`).
     """
     if kind not in C.MEDIA_TYPES:
         raise PayloadError("media kind %r is not one of %s" % (kind, ", ".join(C.MEDIA_TYPES)))
-    if (media_id is None) == (link is None):
-        raise PayloadError("%s needs exactly one of media id or link" % kind)
+    if sum(source is not None for source in (media_id, link, attachment_id)) != 1:
+        raise PayloadError("%s needs exactly one of media id or link (or an attachment to upload)"
+                           % kind)
     if media_id is not None:
         obj = {"id": _required_text("%s media id" % kind, media_id)}
+    elif attachment_id is not None:
+        obj = {"attachment_id": _attachment_ref(kind, attachment_id)}
     else:
         obj = {"link": _check_url("%s link" % kind, link)}
     if caption is not None and caption != "":
@@ -124,10 +131,83 @@ def media_object(kind, media_id=None, link=None, caption=None, filename=None):
 
 
 def media(to, kind, media_id=None, link=None, caption=None, filename=None,
-          reply_to=None, biz_opaque_callback_data=None):
-    """An image, video, audio, document or sticker, by uploaded id or by link."""
-    obj = media_object(kind, media_id, link, caption, filename)
+          reply_to=None, biz_opaque_callback_data=None, attachment_id=None):
+    """An image, video, audio, document or sticker, by uploaded id, link or attachment."""
+    obj = media_object(kind, media_id, link, caption, filename, attachment_id)
     return _message(to, kind, obj, reply_to, biz_opaque_callback_data)
+
+
+def _attachment_ref(kind, attachment_id):
+    if isinstance(attachment_id, bool) or not isinstance(attachment_id, int) or attachment_id <= 0:
+        raise PayloadError("%s attachment must be a record id, got %r" % (kind, attachment_id))
+    return attachment_id
+
+
+def media_kind(mime_type):
+    """The message kind Meta files a mime type under; anything else is a document."""
+    base = (mime_type or "").split(";")[0].strip().lower()
+    for kind in ("image", "video", "audio", "sticker"):
+        if base in C.MEDIA_MIME_TYPES[kind]:
+            return kind
+    return "document"
+
+
+def check_media_file(kind, mime_type, size):
+    """Refuse a file Meta would refuse, naming the limit (MediaTooLargeError)."""
+    if kind not in C.MEDIA_TYPES:
+        raise PayloadError("media kind %r is not one of %s" % (kind, ", ".join(C.MEDIA_TYPES)))
+    if not isinstance(size, int) or size <= 0:
+        raise PayloadError("the %s file is empty" % kind)
+    allowed = C.MEDIA_MIME_TYPES[kind]
+    base = (mime_type or "").split(";")[0].strip().lower()
+    if allowed and base not in allowed:
+        raise MediaTooLargeError("WhatsApp sends %s files of type %s only; this one is %s"
+                                 % (kind, ", ".join(allowed), base or "of unknown type"))
+    limit = C.MEDIA_MAX_BYTES[kind]
+    if size > limit:
+        raise MediaTooLargeError("the %s file is %s; WhatsApp accepts %s files up to %s"
+                                 % (kind, _size(size), kind, _size(limit)))
+    return kind
+
+
+def _size(n):
+    if n >= 1024 * 1024:
+        return "%.1f MB" % (n / (1024 * 1024))
+    if n >= 1024:
+        return "%.0f KB" % (n / 1024)
+    return "%d bytes" % n
+
+
+def media_attachments(payload):
+    """Attachment ids a payload still refers to (media not uploaded yet), in order."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "attachment_id" in node:
+                found.append(node["attachment_id"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(payload)
+    return found
+
+
+def resolve_media(payload, upload):
+    """A copy of payload where every ``{"attachment_id": n, …}`` media object
+    becomes ``{"id": upload(n), …}``; ``upload`` returns Meta's media id."""
+    if isinstance(payload, dict):
+        if "attachment_id" in payload:
+            out = {k: resolve_media(v, upload) for k, v in payload.items() if k != "attachment_id"}
+            out["id"] = upload(payload["attachment_id"])
+            return out
+        return {k: resolve_media(v, upload) for k, v in payload.items()}
+    if isinstance(payload, list):
+        return [resolve_media(v, upload) for v in payload]
+    return payload
 
 
 def _coordinate(field, value, bound):

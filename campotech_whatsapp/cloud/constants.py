@@ -210,3 +210,52 @@ STATUS_FAILED_OVERWRITES = ("pending", "sent", "delivered")
 # Third-party write-ups of Meta's docs say bursts of up to 45 in 6 s are
 # tolerated and paid back later (unverified); we stay well below.
 PAIR_BURST = 5
+
+# --- Webhook input bounds (the webhook task) ----------------------------------
+# What a webhook may carry before we trust it to reach an indexed column: a
+# value outside these bounds is not Meta's, and storing it would fail (btree
+# rows hold about 2,700 bytes) or leak garbage into lookups.
+# Meta refuses webhook subscriptions for bodies this large; ours are kB.
+WEBHOOK_BODY_MAX_BYTES = 3 * 1024 * 1024
+# Graph object ids (phone number, WABA, media and template ids) are decimal
+# strings of 64-bit numbers: at most 20 digits.
+GRAPH_ID_MAX_DIGITS = 20
+# A wamid is "wamid." and base64 of a few dozen bytes (about 60 characters
+# today); Meta documents no maximum, so leave room and refuse absurd ones.
+WAMID_MAX = 256
+# Business-scoped user ids: a two-letter country code, a period, an optional
+# "ENT." and up to 128 alphanumeric characters (Meta's BSUID format).
+USER_ID_MAX = 2 + 1 + 4 + 128
+# Display values are cut, never refused: WhatsApp names are 25 characters in
+# the app, usernames 35; the rest of a longer one is noise.
+PROFILE_NAME_MAX = 256
+MIME_TYPE_MAX = 255
+MEDIA_FILENAME_MAX = 255
+# Change field names are short snake_case words ("messages", ...).
+FIELD_NAME_MAX = 64
+# Routing reads at most this many distinct ids and event kinds of a body.
+ROUTING_IDS_MAX = 100
+ROUTING_EVENT_TYPES_MAX = 10
+# Nesting kept in a message's metadata (Meta's objects are 4-5 levels deep).
+METADATA_DEPTH_MAX = 32
+# Meta's error codes fit PostgreSQL's integer column.
+ERROR_CODE_MAX = 2**31 - 1
+# --- Outbound queue (appended by the queue task) -----------------------------
+ERR_ACCESS_DENIED = 131005
+ERR_REQUIRED_PARAMETER = 131008
+ERR_ACCOUNT_LOCKED = 131031
+ERR_TEMPLATE_PARAM_MISMATCH = 132012
+ERR_TEMPLATE_PAUSED = 132015
+ERR_TEMPLATE_DISABLED = 132016
+ERR_TEMPLATE_FORMAT = 132007
+ERR_TEMPLATE_TEXT_TOO_LONG = 132005
+# Why a send failed for good, in words a person can act on (errors.failure_type).
+FAILURE_TYPES = ("window_closed", "undeliverable", "template", "invalid_parameter",
+                 "token", "media_too_large", "unknown")
+# A queue item found "processing" this long after its attempt began belongs
+# to a worker that died: it is tried again. Longer than any HTTP call can
+# take (DEFAULT_TIMEOUT per read, plus a media upload).
+QUEUE_LEASE_SECONDS = 300
+# Uploaded media lives 30 days at Meta; reuse an id only with a day to spare.
+MEDIA_UPLOAD_TTL_SECONDS = 30 * 24 * 3600
+MEDIA_REUSE_MARGIN_SECONDS = 24 * 3600

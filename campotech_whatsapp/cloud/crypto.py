@@ -167,6 +167,21 @@ def _fernet(key, position, count, source):
             "of url-safe base64); %s" % (position, count, source, _GENERATE_HINT)) from None
 
 
-if __name__ == "__main__":
-    # A command-line tool for the administrator: the key goes to stdout.
+def main(argv=None):
+    """``python -m campotech_whatsapp.cloud.crypto``: print a new key (nothing else on stdout,
+    so ``KEY=$(python -m ...)`` works); ``--help`` says where it goes."""
+    import argparse  # pylint: disable=import-outside-toplevel  # only the command line needs it
+
+    parser = argparse.ArgumentParser(
+        prog="python -m campotech_whatsapp.cloud.crypto",
+        description="Print a new Fernet key for the stored WhatsApp secrets.",
+        epilog="Put it in odoo.conf as `%s = <key>` or in the environment as %s. To rotate, "
+               "list the new key first: `%s = <new>,<old>`, press Re-encrypt Secrets on a "
+               "WhatsApp account, then drop the old key." % (CONFIG_OPTION, ENV_VAR, CONFIG_OPTION))
+    parser.parse_args(argv)
     print(generate_key())  # pylint: disable=print-used
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

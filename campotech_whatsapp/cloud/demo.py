@@ -12,8 +12,11 @@ template goes instead. Exits 0 only if every step happened.
 """
 
 import argparse
+import base64
+import binascii
 import datetime
 import hashlib
+import string
 import sys
 import time
 
@@ -31,6 +34,23 @@ APP_SECRET = "demo-app-secret"
 VERIFY_TOKEN = "demo-verify-token"
 WAIT = 3.0  # seconds any single step may wait for webhooks
 FAST_STATUSES = {"sent": 0.05, "delivered": 0.1, "read": 0.2}
+
+
+def hex_digest(digest):
+    """A SHA-256 given as hex or base64 (Meta's webhooks), as lower-case hex; as given when
+    it is neither."""
+    digest = (digest or "").strip()
+    if len(digest) == 64 and all(ch in string.hexdigits for ch in digest):
+        return digest.lower()
+    padded = digest + "=" * (-len(digest) % 4)
+    for decode in (base64.b64decode, base64.urlsafe_b64decode):
+        try:
+            raw = decode(padded)
+        except (binascii.Error, ValueError):
+            continue
+        if len(raw) == 32:
+            return raw.hex()
+    return digest
 
 
 class StepFailed(Exception):
@@ -122,8 +142,11 @@ class Demo:
         content, info = self.client.fetch_media(media.id, expected_sha256=media.sha256)
         self.check(sha256_matches(content, media.sha256), "sha256 mismatch")
         self.check(content.startswith(b"\x89PNG"), "the photo is not a PNG")
-        return "%d bytes of %s; sha256 %s… matches the webhook's %s…" % (
-            len(content), info.mime_type, hashlib.sha256(content).hexdigest()[:12], media.sha256[:12])
+        # The webhook carries the digest base64-encoded: show both sides in hex, or equal
+        # digests look like a mismatch.
+        return "%d bytes of %s; sha256 %s… matches the webhook's %s… (both in hex)" % (
+            len(content), info.mime_type, hashlib.sha256(content).hexdigest()[:12],
+            hex_digest(media.sha256)[:12])
 
     def mark_read(self):
         self.check(self.client.mark_read(self.facts["image"].id, typing=True), "mark_read failed")

@@ -54,6 +54,10 @@ class PayloadError(CloudError, ValueError):
     """
 
 
+class MediaTooLargeError(PayloadError):
+    """A file is bigger than Meta accepts for its kind (or of a type it refuses)."""
+
+
 class CloudApiError(CloudError):
     """Meta answered with an error, or did not answer at all.
 
@@ -148,3 +152,49 @@ def redact(text, secrets):
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+_FAILURE_BY_CODE = {
+    C.ERR_REENGAGEMENT: "window_closed",
+    C.ERR_UNDELIVERABLE: "undeliverable",
+    C.ERR_RECIPIENT_NOT_ALLOWED: "undeliverable",
+    C.ERR_SPAM_LIMIT: "undeliverable",
+    C.ERR_TEMPLATE_MISSING: "template",
+    C.ERR_TEMPLATE_PAUSED: "template",
+    C.ERR_TEMPLATE_DISABLED: "template",
+    C.ERR_TEMPLATE_FORMAT: "template",
+    C.ERR_TEMPLATE_TEXT_TOO_LONG: "template",
+    C.ERR_INVALID_PARAMETER: "invalid_parameter",
+    C.ERR_INVALID_PARAMETER_VALUE: "invalid_parameter",
+    C.ERR_REQUIRED_PARAMETER: "invalid_parameter",
+    C.ERR_UNSUPPORTED_TYPE: "invalid_parameter",
+    C.ERR_TEMPLATE_PARAM_COUNT: "invalid_parameter",
+    C.ERR_TEMPLATE_PARAM_MISMATCH: "invalid_parameter",
+    C.ERR_TEMPLATE_PARAM_FORMAT: "invalid_parameter",
+    C.ERR_TOKEN_EXPIRED: "token",
+    C.ERR_ACCESS_DENIED: "token",
+    C.ERR_ACCOUNT_LOCKED: "token",
+    C.ERR_MEDIA_UPLOAD: "media_too_large",
+}
+_FAILURE_BY_CODE.update({code: "token" for code in C.ERR_PERMISSION})
+
+
+def failure_type(error):
+    """One of constants.FAILURE_TYPES for an exception that failed a send.
+
+    Meta's code decides when there is one; our own refusals say what they
+    are (a file too big, a bad payload); the rest is "unknown".
+    """
+    if isinstance(error, MediaTooLargeError):
+        return "media_too_large"
+    if isinstance(error, PayloadError):
+        return "invalid_parameter"
+    if isinstance(error, CloudApiError):
+        found = _FAILURE_BY_CODE.get(error.code)
+        if found:
+            return found
+        if error.error_class is ErrorClass.ADMIN:
+            return "token"
+        if error.error_class is ErrorClass.WINDOW_CLOSED:
+            return "window_closed"
+    return "unknown"

@@ -500,6 +500,9 @@ def _check_examples(where, comp, names, named, prefix, problems):
         given = {e.get("param_name") for e in example.get(prefix + "_named_params") or []
                  if isinstance(e, dict)}
         lacking = [n for n in names if n not in given]
+        lacking += [e.get("param_name") for e in example.get(prefix + "_named_params") or []
+                    if isinstance(e, dict) and e.get("param_name") in names
+                    and not str(e.get("example") or "").strip()]
         if lacking:
             problems.append("%s needs example values (example.%s_named_params) for %s"
                             % (where, prefix, ", ".join(lacking)))
@@ -510,6 +513,12 @@ def _check_examples(where, comp, names, named, prefix, problems):
     if len(sample) != len(names):
         problems.append("%s needs %d example values in example.%s, got %d"
                         % (where, len(names), prefix, len(sample)))
+    else:
+        ordered = sorted(names, key=lambda n: int(n) if n.isdigit() else 0)
+        empty = ["{{%s}}" % n for n, value in zip(ordered, sample) if not str(value or "").strip()]
+        if empty:
+            problems.append("%s example values for %s must not be empty"
+                            % (where, ", ".join(empty)))
 
 
 def _check_length(where, text, limit, problems):

@@ -5,8 +5,12 @@ app secret; it is never computed over re-serialised JSON, which would
 change whitespace, key order and escapes.
 """
 
+import dataclasses
+import enum
 import hashlib
 import hmac
+import json
+import re
 
 from .errors import CloudError
 
@@ -63,3 +67,63 @@ def verify_signature(raw_body, header, app_secret):
     except SignatureError:
         return False
     return True
+
+
+# --- What a webhook POST comes to ---------------------------------------------
+
+class Outcome(enum.Enum):
+    """What became of a webhook POST; the controller turns it into HTTP."""
+
+    STORED = "stored"  # verified and kept: acknowledge it
+    REFUSED = "refused"  # no app secret verifies it (or nothing names an account)
+    TOO_LARGE = "too_large"  # refused unread, by its size
+
+
+@dataclasses.dataclass(frozen=True)
+class Receipt:
+    """The outcome of one POST, why, and the stored log (an empty one unless STORED)."""
+
+    outcome: Outcome
+    reason: str = ""
+    log: object = None
+
+    @property
+    def stored(self):
+        return self.outcome is Outcome.STORED
+
+
+# --- Showing a body that may not be text --------------------------------------
+
+# Controls other than tab, newline and carriage return, and NUL above all,
+# which no PostgreSQL text holds.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def body_text(raw_body):
+    """The body as text a database column holds and a person can read.
+
+    A UTF-8 body without control characters is returned exactly; otherwise
+    each undecodable byte shows as ``\\xNN`` and each control character as
+    ``\\xNN`` too. Meant for display and search: the raw bytes are what is
+    kept and processed.
+    """
+    raw_body = bytes(raw_body or b"")
+    text = raw_body.decode("utf-8", "backslashreplace")
+    return _CONTROLS.sub(lambda match: "\\x%02x" % ord(match.group()), text)
+
+
+def body_pretty(raw_body):
+    """The body indented when it is JSON, else as ``body_text`` shows it."""
+    text = body_text(raw_body)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if not isinstance(data, (dict, list)):
+        return text
+    try:
+        pretty = json.dumps(data, indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return text
+    # A JSON "\\ud800" escape decodes to a lone surrogate, which no text column holds.
+    return pretty.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -58,7 +58,7 @@ def is_window_open(last_inbound_at, now=None):
 
 def window_state(last_inbound_at, now=None):
     """Return the WindowState at ``now`` (default: the current time)."""
-    if last_inbound_at is None:
+    if last_inbound_at is None or last_inbound_at is False:  # Odoo's empty datetime is False
         return WindowState(False, None, timedelta(0))
     closes_at = _utc(last_inbound_at) + WINDOW
     now = _utc(now) if now is not None else datetime.now(timezone.utc)

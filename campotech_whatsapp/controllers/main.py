@@ -4,8 +4,17 @@ from odoo import http
 from odoo.http import request
 
 from ..cloud.constants import SIGNATURE_HEADER
+from ..cloud.webhook import Outcome
 
 _logger = logging.getLogger(__name__)
+
+# What Meta is told. Anything but 200 makes it retry for days, so only a
+# body no account's secret verifies, or one too large to read, gets one.
+HTTP_ANSWERS = {
+    Outcome.STORED: (200, "OK"),
+    Outcome.REFUSED: (403, "Forbidden"),
+    Outcome.TOO_LARGE: (413, "Payload Too Large"),
+}
 
 
 class WhatsAppWebhook(http.Controller):
@@ -32,6 +41,6 @@ class WhatsAppWebhook(http.Controller):
         # the body must still be there.
         raw_body = request.httprequest.get_data()
         signature = request.httprequest.headers.get(SIGNATURE_HEADER)
-        status, _log = request.env["wa.webhook.log"].sudo()._receive(raw_body, signature)
-        body = {200: "OK", 403: "Forbidden", 413: "Payload Too Large"}.get(status, "")
+        receipt = request.env["wa.webhook.log"].sudo()._receive(raw_body, signature)
+        status, body = HTTP_ANSWERS[receipt.outcome]
         return request.make_response(body, [("Content-Type", "text/plain")], status=status)

@@ -3,6 +3,8 @@ from . import wa_account
 from . import wa_conversation
 from . import wa_message
 from . import wa_template
+from . import wa_template_variable
+from . import wa_template_button
 from . import wa_outbound_queue
 from . import wa_webhook_log
 from . import wa_record_mixin
@@ -11,3 +13,8 @@ from . import res_partner
 from . import project_task
 from . import account_move
 from . import res_config_settings
+from . import wa_consent
+from . import wa_notification
+from . import ir_actions_server
+from . import wa_pacing
+from . import wa_media_upload

@@ -39,9 +39,39 @@ class ResConfigSettings(models.TransientModel):
     wa_access_token_set = fields.Boolean("Access Token Stored", compute="_compute_wa_account_id")
     wa_app_secret_set = fields.Boolean("App Secret Stored", compute="_compute_wa_account_id")
     wa_webhook_url = fields.Char("Webhook URL", compute="_compute_wa_account_id")
+    wa_reopen_template_id = fields.Many2one(
+        related="company_id.wa_reopen_template_id", readonly=False)
+    wa_reopen_auto = fields.Boolean(related="company_id.wa_reopen_auto", readonly=False)
     wa_log_retention_days = fields.Integer(
         "Keep Webhook Logs (days)", config_parameter="campotech_whatsapp.webhook_log_retention_days",
         default=30)
+
+    wa_notify_job_scheduled = fields.Boolean(related="company_id.wa_notify_job_scheduled", readonly=False)
+    wa_template_job_scheduled_id = fields.Many2one(
+        related="company_id.wa_template_job_scheduled_id", readonly=False)
+    wa_notify_technician_assigned = fields.Boolean(
+        related="company_id.wa_notify_technician_assigned", readonly=False)
+    wa_template_technician_assigned_id = fields.Many2one(
+        related="company_id.wa_template_technician_assigned_id", readonly=False)
+    wa_notify_job_completed = fields.Boolean(related="company_id.wa_notify_job_completed", readonly=False)
+    wa_template_job_completed_id = fields.Many2one(
+        related="company_id.wa_template_job_completed_id", readonly=False)
+    wa_notify_invoice_ready = fields.Boolean(related="company_id.wa_notify_invoice_ready", readonly=False)
+    wa_template_invoice_ready_id = fields.Many2one(
+        related="company_id.wa_template_invoice_ready_id", readonly=False)
+    wa_notify_payment_received = fields.Boolean(
+        related="company_id.wa_notify_payment_received", readonly=False)
+    wa_template_payment_received_id = fields.Many2one(
+        related="company_id.wa_template_payment_received_id", readonly=False)
+    wa_rating_request = fields.Boolean(related="company_id.wa_rating_request", readonly=False)
+    wa_quiet_hours = fields.Boolean(related="company_id.wa_quiet_hours", readonly=False)
+    wa_quiet_start = fields.Float(related="company_id.wa_quiet_start", readonly=False)
+    wa_quiet_end = fields.Float(related="company_id.wa_quiet_end", readonly=False)
+    wa_quiet_tz = fields.Selection(related="company_id.wa_quiet_tz", readonly=False)
+    wa_confirm_tag_id = fields.Many2one(related="company_id.wa_confirm_tag_id", readonly=False)
+    wa_confirm_stage_id = fields.Many2one(related="company_id.wa_confirm_stage_id", readonly=False)
+    wa_stop_words = fields.Char(related="company_id.wa_stop_words", readonly=False)
+    wa_start_words = fields.Char(related="company_id.wa_start_words", readonly=False)
 
     @api.depends("company_id")
     def _compute_wa_account_id(self):

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..cloud import phone
 from ..tools import identity_domain
@@ -20,6 +21,7 @@ class ResPartner(models.Model):
     whatsapp_opt_out = fields.Boolean(
         "WhatsApp Opt-out", help="The customer asked not to receive WhatsApp messages.")
     wa_conversation_ids = fields.One2many("wa.conversation", "partner_id", "WhatsApp Conversations")
+    wa_consent_ids = fields.One2many("wa.consent", "partner_id", "WhatsApp Consent History")
     wa_conversation_count = fields.Integer(
         "WhatsApp Conversation Count", compute="_compute_wa_conversation_count")
 
@@ -81,3 +83,46 @@ class ResPartner(models.Model):
             "domain": [("partner_id", "child_of", self.commercial_partner_id.id)],
             "context": {"default_partner_id": self.id},
         }
+
+    # --- consent ---------------------------------------------------------------
+
+    def write(self, vals):
+        if "whatsapp_opt_out" not in vals or self.env.context.get("wa_consent_logged"):
+            return super().write(vals)
+        opt_out = bool(vals["whatsapp_opt_out"])
+        changed = self.filtered(lambda partner: partner.whatsapp_opt_out != opt_out)
+        if changed and not opt_out and not self.env.su and not self.env.user.has_group(
+                "campotech_whatsapp.group_wa_manager"):
+            # The customer said STOP: only they (ALTA) or a manager may undo it.
+            raise UserError(self.env._(
+                "Only a WhatsApp manager can opt a customer back in to automated messages."))
+        result = super().write(vals)
+        changed._wa_log_consent(opt_out, "manager")
+        return result
+
+    def _wa_log_consent(self, opt_out, source, message=False, body=False):
+        self.env["wa.consent"].sudo().create([{
+            "partner_id": partner.id,
+            "company_id": (message.company_id if message else partner.company_id or self.env.company).id,
+            "action": "opt_out" if opt_out else "opt_in",
+            "source": source,
+            "message_id": message.id if message else False,
+            "body": body or False,
+        } for partner in self])
+
+    def _wa_set_consent(self, opt_out, source, message=False, body=False):
+        """Opt the partners in or out and log it; returns those that changed."""
+        changed = self.filtered(lambda partner: partner.whatsapp_opt_out != opt_out)
+        if changed:
+            changed.sudo().with_context(wa_consent_logged=True).write({"whatsapp_opt_out": opt_out})
+            changed._wa_log_consent(opt_out, source, message, body)
+        return changed
+
+    def action_wa_opt_out(self):
+        self._wa_set_consent(True, "manager")
+
+    def action_wa_opt_in(self):
+        if not self.env.user.has_group("campotech_whatsapp.group_wa_manager"):
+            raise UserError(self.env._(
+                "Only a WhatsApp manager can opt a customer back in to automated messages."))
+        self._wa_set_consent(False, "manager")

@@ -1,14 +1,15 @@
 import logging
 import secrets
+from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import config
 
 from ..cloud import constants as C
 from ..cloud.client import CloudClient
 from ..cloud.crypto import CryptoError, TokenCipher, load_keys
-from ..cloud.errors import CloudApiError
+from ..cloud.errors import CloudApiError, ErrorClass
 from ..cloud.webhook import verify_challenge, verify_signature
 
 _logger = logging.getLogger(__name__)
@@ -19,6 +20,8 @@ SECRET_MASK = "••••••••"
 
 class WaAccount(models.Model):
     _name = "wa.account"
+    # Activities tell the managers when sending stops (token, permission).
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "WhatsApp Business Account"
     _order = "company_id, id"
 
@@ -60,6 +63,17 @@ class WaAccount(models.Model):
     app_secret_set = fields.Boolean("App Secret Stored", compute="_compute_secrets_set")
 
     conversation_ids = fields.One2many("wa.conversation", "account_id")
+    queue_paused = fields.Boolean(
+        "Sending Paused", readonly=True, copy=False,
+        help="Meta refused the access token or a permission: nothing is sent until a new "
+             "token is saved or Test Connection succeeds.")
+    queue_paused_reason = fields.Char("Pause Reason", readonly=True, copy=False)
+    token_checked_at = fields.Datetime("Token Last Checked", readonly=True, copy=False)
+    token_expires_on = fields.Date(
+        copy=False,
+        help="Optional: when the access token expires (Meta's Access Token Debugger shows "
+             "it). Managers are warned a week before. Permanent system-user tokens do not "
+             "expire.")
     template_ids = fields.One2many("wa.template", "account_id")
 
     _sql_constraints = [
@@ -201,6 +215,7 @@ class WaAccount(models.Model):
             values["display_phone_number"] = info["display_phone_number"]
         if values:
             self.write(values)
+        self.sudo()._queue_resume()
         message = _("Connected to %(number)s (%(name)s), quality %(quality)s.",
                     number=info.get("display_phone_number") or self.phone_number_id,
                     name=info.get("verified_name") or "-",
@@ -209,6 +224,98 @@ class WaAccount(models.Model):
         # Show what the test just wrote (the display number) in the open form.
         action["params"]["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
         return action
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        # Every account starts with the seed templates, as drafts to submit.
+        self.env["wa.template"].sudo()._seed_accounts(accounts)
+        return accounts
+
+    @api.model
+    def _cron_sync_templates(self):
+        """Daily: every active account's templates as Meta has them now."""
+        for account in self.search([("waba_id", "!=", False)]):
+            try:
+                definitions = account._client().list_templates()
+            except (CloudApiError, UserError, ValueError) as error:
+                _logger.warning("WhatsApp account %s: template sync failed: %s", account.id, error)
+                continue
+            self.env["wa.template"]._sync_from_meta(account, definitions)
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("access_token_encrypted"):
+            self.filtered("queue_paused")._queue_resume()
+        return result
+
+    # --- Queue pause / resume and the token health check ------------------------
+
+    def _queue_pause(self, reason):
+        """Stop sending for this account and tell its managers."""
+        for account in self.filtered(lambda a: not a.queue_paused):
+            account.write({"queue_paused": True, "queue_paused_reason": (reason or "")[:250]})
+            _logger.warning("WhatsApp account %s: sending paused: %s", account.id, reason)
+            account._warn_managers(
+                _("WhatsApp sending is paused"),
+                _("Meta refused the access token or a permission of %(name)s: %(reason)s. "
+                  "Messages wait in the queue. Save a new access token (or fix the "
+                  "permission and press Test Connection) to resume.",
+                  name=account.name, reason=reason))
+
+    def _queue_resume(self):
+        paused = self.filtered("queue_paused")
+        if not paused:
+            return
+        paused.write({"queue_paused": False, "queue_paused_reason": False})
+        paused.sudo().activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_warning")
+        ).action_feedback(feedback=_("Sending resumed."))
+        self.env["wa.outbound.queue"]._wake()
+
+    def _warn_managers(self, summary, note):
+        """A warning activity for each manager of the account's company (once while open)."""
+        self.ensure_one()
+        managers = self.env.ref("campotech_whatsapp.group_wa_manager").users.filtered(
+            lambda user: self.company_id in user.company_ids and not user.share
+            and user.active and user.id != SUPERUSER_ID)
+        activity_type = self.env.ref("mail.mail_activity_data_warning")
+        open_for = self.activity_ids.filtered(
+            lambda a: a.activity_type_id == activity_type and a.summary == summary).user_id
+        for user in managers - open_for:
+            self.sudo().activity_schedule(
+                activity_type_id=activity_type.id, summary=summary, note=note, user_id=user.id)
+
+    @api.model
+    def _cron_check_tokens(self):
+        """Daily: a cheap authenticated call per account, so a dead token is found
+        before a customer message is refused; and a warning ahead of a known expiry."""
+        today = fields.Date.context_today(self)
+        for account in self.sudo().search([("access_token_encrypted", "!=", False)]):
+            account._check_token(today)
+
+    def _check_token(self, today=None):
+        self.ensure_one()
+        today = today or fields.Date.context_today(self)
+        if self.token_expires_on and self.token_expires_on <= today + timedelta(days=7):
+            self._warn_managers(
+                _("WhatsApp access token expires soon"),
+                _("The access token of %(name)s expires on %(date)s. Generate a new one and "
+                  "save it, or sending stops.", name=self.name, date=self.token_expires_on))
+        try:
+            self._client().get_phone_number()
+        except CloudApiError as error:
+            if error.error_class is ErrorClass.ADMIN:
+                self._queue_pause(str(error))
+                return False
+            _logger.info("WhatsApp account %s: token check inconclusive: %s", self.id, error)
+            return None
+        except UserError as error:
+            _logger.info("WhatsApp account %s: token check skipped: %s", self.id, error)
+            return None
+        self.write({"token_checked_at": fields.Datetime.now()})
+        self._queue_resume()
+        return True
 
     def action_sync_templates(self):
         self.ensure_one()

@@ -1,8 +1,15 @@
+import logging
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..cloud import phone, window
+from ..cloud import builders, phone, window
+from ..cloud.errors import PayloadError
 from ..tools import identity_domain
+
+_logger = logging.getLogger(__name__)
+# _for_recipient takes a ``phone`` argument (its name is part of the contract).
+phone_module = phone
 
 class WaConversation(models.Model):
     _name = "wa.conversation"
@@ -56,7 +63,8 @@ class WaConversation(models.Model):
     def _compute_window_open(self):
         now = fields.Datetime.now()
         for conversation in self:
-            conversation.window_open = window.is_window_open(conversation.last_inbound_at, now)
+            conversation.window_open = window.is_window_open(
+                conversation.last_inbound_at or None, now)
 
     @api.depends("customer_name", "customer_phone", "partner_id")
     def _compute_display_name(self):
@@ -128,6 +136,7 @@ class WaConversation(models.Model):
             if self.partner_id:
                 self.partner_id.sudo().wa_id = new_wa_id
         self.write(values)
+        self._release_held()  # the customer answered: the window is open again
 
     def _notify_new_messages(self):
         """Tell the web clients; only ids travel, the client reads with its own rights."""
@@ -159,3 +168,331 @@ class WaConversation(models.Model):
     def action_archive_conversation(self):
         self.write({"status": "archived"})
 
+    # --- Sending -----------------------------------------------------------------
+    # Every send_* builds its payload with the engine at once (a bad payload
+    # is a UserError with the engine's message, before anything is stored),
+    # then writes the wa.message and its queue item in this transaction and
+    # wakes the queue cron. None of them waits for Meta: each returns the new
+    # wa.message id. Context keys: ``wa_automated=True`` for sends nobody
+    # typed (opted-out customers get none), ``wa_opt_out_confirmed=True``
+    # once a person confirmed a manual send to an opted-out customer.
+    # ``wa_not_before=<naive UTC datetime>`` holds the queue item until then
+    # (quiet hours of automated notices, see wa.notification).
+
+    def send_text(self, body, reply_to_id=False):
+        """A text message; reply_to_id: a wa.message id to quote."""
+        reply = self._reply_target(reply_to_id)
+        payload = self._build(builders.text, self._recipient(), body,
+                              preview_url="http" in (body or ""),
+                              reply_to=reply.wamid or None if reply else None)
+        return self._queue_message(payload, {"message_type": "text", "body": body,
+                                             "reply_to_id": reply.id if reply else False})
+
+    def send_media(self, attachment_id, caption=False):
+        """An ir.attachment as image, video, audio, sticker or document (by its mime type).
+
+        Meta's size and type limits are checked now; the file is uploaded
+        when the queue sends it (once: later sends of the same file reuse
+        Meta's media id while it lives).
+        """
+        attachment = self.env["ir.attachment"].browse(int(attachment_id)).exists()
+        if not attachment:
+            raise UserError(_("The file to send no longer exists."))
+        attachment.check_access("read")
+        mime_type = attachment.mimetype or "application/octet-stream"
+        kind = builders.media_kind(mime_type)
+        self._build(builders.check_media_file, kind, mime_type, attachment.file_size)
+        payload = self._build(builders.media, self._recipient(), kind,
+                              attachment_id=attachment.id, caption=caption or None,
+                              filename=attachment.name if kind == "document" else None)
+        return self._queue_message(payload, {
+            "message_type": kind, "body": caption or False, "attachment_id": attachment.id,
+            "mime_type": mime_type, "media_filename": attachment.name,
+        })
+
+    def send_location(self, latitude, longitude, name=False, address=False):
+        payload = self._build(builders.location, self._recipient(), latitude, longitude,
+                              name=name or None, address=address or None)
+        return self._queue_message(payload, {
+            "message_type": "location",
+            "body": " · ".join(filter(None, (name, address))) or "%s, %s" % (latitude, longitude),
+            "metadata": {"latitude": latitude, "longitude": longitude,
+                         "name": name or None, "address": address or None},
+        })
+
+    def send_reaction(self, message_id, emoji):
+        """React to a message of this conversation; an empty emoji removes the reaction."""
+        target = self._reply_target(message_id)
+        if not target or not target.wamid:
+            raise UserError(_("Only a message WhatsApp has accepted can get a reaction."))
+        payload = self._build(builders.reaction, self._recipient(), target.wamid, emoji or "")
+        return self._queue_message(payload, {"message_type": "reaction", "body": emoji or False,
+                                             "reply_to_id": target.id})
+
+    def send_interactive(self, body, buttons, sections=False, button_label=False,
+                         header=False, footer=False):
+        """Reply buttons, or a list.
+
+        Buttons: ``buttons`` is a list of at most 3 ``{"id": …, "title": …}``
+        dicts (or ``(id, title)`` pairs). List: pass ``buttons=False`` and
+        ``sections=[{"title": …, "rows": [{"id", "title", "description"?}]}]``
+        (at most 10 rows in all) with ``button_label``, the text of the
+        button that opens the list. ``header``/``footer``: optional texts.
+        """
+        to = self._recipient()
+        if sections:
+            payload = self._build(builders.list_message, to, body, button_label or _("Options"),
+                                  sections, header=header or None, footer=footer or None)
+            metadata = {"button": button_label or _("Options"), "sections": sections}
+        else:
+            payload = self._build(builders.buttons, to, body, buttons,
+                                  header=header or None, footer=footer or None)
+            metadata = {"buttons": payload["interactive"]["action"]["buttons"]}
+        return self._queue_message(payload, {"message_type": "interactive", "body": body,
+                                             "metadata": metadata})
+
+    def send_contacts(self, partner_ids):
+        """Contact cards of res.partner records (name, WhatsApp/mobile/phone, email)."""
+        partners = self.env["res.partner"].browse(partner_ids).exists()
+        if not partners:
+            raise UserError(_("Choose at least one contact to send."))
+        cards = [self._contact_card(partner) for partner in partners]
+        payload = self._build(builders.contacts, self._recipient(), cards)
+        return self._queue_message(payload, {"message_type": "contact",
+                                             "body": ", ".join(partners.mapped("name")),
+                                             "metadata": {"contacts": cards}})
+
+    def send_template(self, template_id, res_model=False, res_id=False, values=False):
+        """An approved template, its variables filled from the record (res_model, res_id)
+        and/or ``values``; allowed outside the 24 h window (it reopens it)."""
+        template = self.env["wa.template"].browse(int(template_id)).exists()
+        if not template:
+            raise UserError(_("The template to send no longer exists."))
+        record = self.env[res_model].browse(int(res_id)) if res_model and res_id else None
+        prepared = template._prepare_send(record=record, values=values or None)
+        payload = self._build(builders.template, self._recipient(), prepared["name"],
+                              prepared["language"], prepared.get("components") or None)
+        return self._queue_message(payload, {
+            "message_type": "template", "body": prepared.get("body") or template.name,
+            "template_id": template.id, "template_params": prepared.get("params") or False,
+            "res_model": res_model or False, "res_id": int(res_id) if res_model and res_id else False,
+        }, priority=15)
+
+    def _send_read_receipt(self, wamid, typing=False):
+        """Queue blue ticks (and optionally "typing…") for an inbound message.
+
+        Not a message: no wa.message, allowed outside the window, never
+        held, not subject to opt-out. Returns the queue item.
+        """
+        self.ensure_one()
+        payload = self._build(builders.mark_read, wamid, typing=bool(typing))
+        queue = self.env["wa.outbound.queue"]
+        item = queue.sudo().create({
+            "account_id": self.account_id.id, "conversation_id": self.id,
+            "phone": self.wa_id or (self.customer_phone or "").lstrip("+") or "-",
+            "message_type": "mark_read", "content": payload, "priority": 20,
+        })
+        queue._wake()
+        return item
+
+    @api.model
+    def _for_recipient(self, partner=False, phone=False, account=False):  # pylint: disable=redefined-outer-name
+        """The open conversation with a customer, reopened or created if needed.
+
+        ``partner``: a res.partner (record or id); or ``phone``: a number as
+        typed. ``account``: defaults to the current company's WhatsApp account.
+        """
+        accounts = self.env["wa.account"]
+        if isinstance(account, int) and not isinstance(account, bool):
+            account = accounts.browse(account)
+        account = account or accounts.search([("company_id", "=", self.env.company.id)], limit=1)
+        if not account:
+            raise UserError(_("The company %s has no WhatsApp account.", self.env.company.name))
+        if isinstance(partner, int) and not isinstance(partner, bool):
+            partner = self.env["res.partner"].browse(partner)
+        partner = partner or self.env["res.partner"]
+        e164, wa_id = self._recipient_number(partner, phone)
+        key = phone_module.contact_key(wa_id or e164)
+        base = [("account_id", "=", account.id), ("customer_key", "=", key)]
+        conversation = self.search(base + [("status", "in", ("open", "spam"))], limit=1)
+        if not conversation:
+            conversation = self.search(base + [("status", "in", ("closed", "archived"))],
+                                       order="last_message_at desc nulls last, id desc", limit=1)
+            if conversation:
+                conversation.status = "open"
+        if not partner:
+            partner = conversation.partner_id or self.env["res.partner"].search(
+                [("wa_customer_key", "=", key),
+                 ("company_id", "in", (False, account.company_id.id))], limit=1)
+        if not conversation:
+            conversation = self.create({
+                "account_id": account.id, "partner_id": partner.id or False,
+                "wa_id": wa_id or False, "customer_phone": e164,
+                "customer_name": partner.name or False,
+            })
+        elif partner and not conversation.partner_id:
+            conversation.partner_id = partner
+        return conversation
+
+    @api.model
+    def _recipient_number(self, partner, typed):
+        """(E.164, exact wa_id or None) of a partner or a typed number; UserError if none."""
+        if partner:
+            if partner.wa_id:
+                return phone_module.e164_from_wa_id(partner.wa_id), partner.wa_id
+            region = partner.country_id.code or "AR"
+            for number in (partner.whatsapp_number, partner.mobile, partner.phone):
+                if number:
+                    try:
+                        return phone_module.normalize(number, region), None
+                    except phone_module.PhoneError:
+                        continue
+            raise UserError(_("%s has no number WhatsApp can use: set a WhatsApp number or a "
+                              "mobile on the contact.", partner.display_name))
+        if typed:
+            try:
+                return phone_module.normalize(typed, "AR"), None
+            except phone_module.PhoneError as error:
+                raise UserError(str(error)) from None
+        raise UserError(_("Give a contact or a phone number to write to."))
+
+    # --- Sending: plumbing ------------------------------------------------------------
+
+    @staticmethod
+    def _build(builder, *args, **kwargs):
+        """Call an engine builder; its PayloadError becomes the user's error, word for word."""
+        try:
+            return builder(*args, **kwargs)
+        except PayloadError as error:
+            raise UserError(str(error)) from None
+
+    def _recipient(self):
+        self.ensure_one()
+        to = self.wa_id or (self.customer_phone or "").lstrip("+")
+        if not to:
+            raise UserError(_("%s has no phone number WhatsApp can send to.", self.display_name))
+        return to
+
+    def _reply_target(self, message_id):
+        if not message_id:
+            return None
+        message = self.env["wa.message"].browse(int(message_id)).exists()
+        if not message or message.conversation_id != self:
+            raise UserError(_("That message is not part of this conversation."))
+        return message
+
+    @api.model
+    def _contact_card(self, partner):
+        card = {"name": {"formatted_name": partner.name, "first_name": partner.name}}
+        phones = []
+        for number, kind in ((partner.whatsapp_number or partner.mobile, "CELL"),
+                             (partner.phone, "WORK")):
+            if number:
+                try:
+                    e164 = phone_module.normalize(number, partner.country_id.code or "AR")
+                except phone_module.PhoneError:
+                    continue
+                entry = {"phone": e164, "type": kind}
+                if kind == "CELL" and partner.wa_id:
+                    entry["wa_id"] = partner.wa_id
+                phones.append(entry)
+        if phones:
+            card["phones"] = phones
+        if partner.email:
+            card["emails"] = [{"email": partner.email, "type": "WORK"}]
+        if partner.commercial_company_name and partner.commercial_company_name != partner.name:
+            card["org"] = {"company": partner.commercial_company_name}
+        return card
+
+    def _check_opt_out(self):
+        partner = self.partner_id
+        if not partner.whatsapp_opt_out:
+            return
+        if self.env.context.get("wa_automated"):
+            raise UserError(_("%s asked not to receive WhatsApp messages: nothing automated is "
+                              "sent to them.", partner.display_name))
+        if not self.env.context.get("wa_opt_out_confirmed"):
+            raise UserError(_("%s asked not to receive WhatsApp messages. Confirm to send "
+                              "this one anyway.", partner.display_name))
+
+    @api.model
+    def _window_hold_reason(self):
+        return _("Waiting for the customer: the 24 h window is closed, so only a template "
+                 "can be sent now. This message goes out as soon as the customer writes.")
+
+    def _queue_message(self, payload, values, priority=10):
+        """The wa.message and its queue item, in this transaction; returns the message id."""
+        self.ensure_one()
+        self._check_opt_out()
+        now = fields.Datetime.now()
+        held = not window.can_send_freeform(self.last_inbound_at or None, now, payload["type"])
+        reason = self._window_hold_reason() if held else False
+        message = self.env["wa.message"].create(dict(
+            values, conversation_id=self.id, direction="outbound", state="pending",
+            message_at=now, error_message=reason))
+        queue = self.env["wa.outbound.queue"]
+        queue.sudo().create({
+            "account_id": self.account_id.id, "conversation_id": self.id,
+            "message_id": message.id, "phone": payload["to"],
+            "message_type": payload["type"], "content": payload, "priority": priority,
+            "state": "held" if held else "pending", "hold_reason": reason,
+            "failure_type": False,
+            # wa_not_before: quiet hours of automated notices (wa.notification).
+            "scheduled_at": max(self.env.context.get("wa_not_before") or now, now),
+        })
+        preview = values.get("body") or dict(
+            self.env["wa.message"]._fields["message_type"].selection).get(values["message_type"])
+        self.write({"last_message_at": now, "last_message_preview": (preview or "")[:120]})
+        if held:
+            self._offer_reopen_template()
+        queue._wake()
+        return message.id
+
+    def _store_canonical_wa_id(self, wa_id):
+        """Keep the id Meta says the customer has (549… for a number sent as 54…)."""
+        self.ensure_one()
+        if wa_id and self.wa_id != wa_id:
+            self.sudo().write({"wa_id": wa_id,
+                               "customer_phone": phone_module.e164_from_wa_id(wa_id)})
+        if wa_id and self.partner_id and self.partner_id.wa_id != wa_id:
+            self.partner_id.sudo().wa_id = wa_id
+
+    def _offer_reopen_template(self):
+        """Send the company's reopen template when it is set to go automatically.
+
+        Once per closed window: not again once one went since the customer
+        last wrote.
+        """
+        self.ensure_one()
+        company = self.account_id.company_id
+        template = company.wa_reopen_template_id
+        if not (template and company.wa_reopen_auto):
+            return False
+        domain = [("conversation_id", "=", self.id), ("message_type", "=", "template"),
+                  ("state", "in", ("pending", "processing", "done"))]
+        if self.last_inbound_at:
+            domain.append(("create_date", ">=", self.last_inbound_at))
+        if self.env["wa.outbound.queue"].sudo().search_count(domain):
+            return False  # one already asked the customer since they last wrote
+        try:
+            with self.env.cr.savepoint():
+                return self.with_context(wa_automated=True).send_template(
+                    template.id, res_model="res.partner", res_id=self.partner_id.id)
+        except UserError as error:
+            _logger.warning("WhatsApp conversation %s: the reopen template was not sent: %s",
+                            self.id, error)
+            return False
+
+    def action_send_reopen_template(self):
+        """The button next to a held message: send the company's reopen template."""
+        self.ensure_one()
+        template = self.account_id.company_id.wa_reopen_template_id
+        if not template:
+            raise UserError(_("Choose a reopen template in Settings → WhatsApp first."))
+        return self.send_template(template.id, res_model="res.partner", res_id=self.partner_id.id)
+
+    def _release_held(self):
+        """Held messages go to Meta, in order, now that the customer wrote."""
+        held = self.env["wa.outbound.queue"].sudo().search(
+            [("conversation_id", "in", self.ids), ("state", "=", "held")], order="id")
+        held._release()

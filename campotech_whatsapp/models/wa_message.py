@@ -1,7 +1,8 @@
 import json
 import logging
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from ..cloud.events import message_state, status_advances
 from ..cloud.retry import RetryPolicy
@@ -65,6 +66,8 @@ class WaMessage(models.Model):
     res_id = fields.Many2oneReference(
         "Related Record", model_field="res_model", index=True, readonly=True)
     metadata = fields.Json(readonly=True)
+    queue_item_ids = fields.One2many("wa.outbound.queue", "message_id", "Queue Items",
+                                     readonly=True)
     metadata_text = fields.Text(string="Details", compute="_compute_metadata_text")
     message_at = fields.Datetime("Time", default=fields.Datetime.now, index=True, readonly=True,
                                  help="When the customer sent it, or when we sent it.")
@@ -145,6 +148,7 @@ class WaMessage(models.Model):
             )
         record = self.create(values)
         conversation._register_inbound(record, message)
+        self.env["wa.notification"]._on_inbound(record, message)  # consent words, job replies
         if record.media_state == "pending":
             self.env.ref("campotech_whatsapp.ir_cron_wa_media_download")._trigger()
         return conversation
@@ -210,6 +214,16 @@ class WaMessage(models.Model):
             "media_state": "pending" if decision.retry else "failed",
             "media_next_attempt_at": odoo_datetime(decision.at) if decision.retry else False,
         })
+
+    def action_retry_send(self):
+        """Send a failed outbound message again, through its queue item."""
+        items = self.env["wa.outbound.queue"].sudo().search(
+            [("message_id", "in", self.filtered(
+                lambda m: m.direction == "outbound" and m.state == "failed").ids),
+             ("state", "=", "failed")])
+        if not items:
+            raise UserError(_("Only a failed outbound message can be sent again."))
+        return items.action_retry()
 
     def action_retry_media(self):
         self.filtered(lambda m: m.media_id).write(

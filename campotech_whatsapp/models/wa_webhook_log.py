@@ -1,18 +1,21 @@
-import json
+import base64
+import functools
 import logging
 
 from odoo import _, api, fields, models
+from odoo.tools.translate import get_translation
 
-from ..cloud import constants as C, events
+from ..cloud import constants as C, events, webhook
 from ..cloud.errors import CloudError
 from ..cloud.retry import RetryPolicy
+from ..cloud.webhook import Outcome, Receipt
 from ..tools import aware, cron_commit, odoo_datetime
 
 _logger = logging.getLogger(__name__)
 
 # Meta's own webhook bodies are a few kilobytes; refuse anything absurd
 # before hashing or storing it.
-MAX_BODY_BYTES = 3 * 1024 * 1024
+MAX_BODY_BYTES = C.WEBHOOK_BODY_MAX_BYTES
 PROCESS_RETRY = RetryPolicy(base_delay=60, max_delay=3600, max_attempts=6)
 # Meta's "sent" can overtake the commit that stores the wamid of what we
 # sent: a payload whose statuses name no stored message gets a few more
@@ -38,7 +41,15 @@ class WaWebhookLog(models.Model):
     # stays private) even if the account is deleted.
     company_id = fields.Many2one("res.company", index=True, readonly=True)
     event_type = fields.Char(index=True, help="The kinds of events the payload carries.")
-    payload = fields.Text(required=True, help="The raw request body, exactly as Meta sent it.")
+    payload = fields.Text(
+        "Payload Text",
+        help="The request body as text: exactly as sent when it is UTF-8 text, with "
+             "undecodable bytes and control characters escaped otherwise.")
+    # The bytes as received, whatever they are (PostgreSQL text cannot hold
+    # NUL): what processing reads. Base64 in a bytea column, as Odoo keeps binaries.
+    payload_raw = fields.Binary("Raw Payload", attachment=False, readonly=True,
+                                help="The request body byte for byte, as Meta sent it.")
+    payload_filename = fields.Char(compute="_compute_payload_filename")
     payload_pretty = fields.Text("Payload", compute="_compute_payload_pretty",
                                  help="The payload indented for reading; the raw body is kept as sent.")
     signature = fields.Char()
@@ -51,14 +62,22 @@ class WaWebhookLog(models.Model):
         [("pending", "Pending"), ("done", "Processed"), ("error", "Error")],
         compute="_compute_state", store=True, index=True)
 
-    @api.depends("payload")
+    @api.depends("payload_raw", "payload")
     def _compute_payload_pretty(self):
         for log in self:
-            try:
-                log.payload_pretty = json.dumps(json.loads(log.payload or ""), indent=2,
-                                                ensure_ascii=False)
-            except ValueError:
-                log.payload_pretty = log.payload
+            log.payload_pretty = webhook.body_pretty(log._raw_body())
+
+    def _compute_payload_filename(self):
+        for log in self:
+            log.payload_filename = "webhook-%s.json" % (log.id or "new")
+
+    def _raw_body(self):
+        """The body exactly as received (logs stored before payload_raw: their text)."""
+        self.ensure_one()
+        raw = self.with_context(bin_size=False).payload_raw
+        if raw:
+            return base64.b64decode(raw)
+        return (self.payload or "").encode("utf-8")
 
     @api.depends("processed", "error")
     def _compute_state(self):
@@ -69,37 +88,46 @@ class WaWebhookLog(models.Model):
 
     @api.model
     def _receive(self, raw_body, signature_header):
-        """Check a webhook POST and store it; returns (http_status, log).
+        """Check a webhook POST and store it; returns a cloud.webhook.Receipt.
 
         A request whose signature no account's app secret verifies is refused
-        and nothing of it is stored.
+        and nothing of it is stored; one that verifies is stored byte for
+        byte whatever it holds. Nothing here raises on what the body holds:
+        routing reads only plausible ids (see events.routing_ids).
         """
+        raw_body = bytes(raw_body or b"")
         if len(raw_body) > MAX_BODY_BYTES:
-            _logger.warning("WhatsApp webhook refused: body of %s bytes", len(raw_body))
-            return 413, self.browse()
+            _logger.warning("WhatsApp webhook refused (413): body of %s bytes", len(raw_body))
+            return Receipt(Outcome.TOO_LARGE, "body of %s bytes" % len(raw_body), self.browse())
         ids = events.routing_ids(raw_body)
         accounts = self.env["wa.account"]._for_webhook(ids.phone_number_ids, ids.waba_ids)
         account = next((a for a in accounts if a._signed(raw_body, signature_header)), None)
         if account is None:
-            _logger.warning(
-                "WhatsApp webhook refused (403): %s signature for phone_number_id %s",
-                "missing" if not signature_header else "bad", ",".join(ids.phone_number_ids) or "-")
-            return 403, self.browse()
+            reason = "%s signature for phone_number_id %s" % (
+                "missing" if not signature_header else "bad",
+                ",".join(ids.phone_number_ids[:5]) or "-")
+            _logger.warning("WhatsApp webhook refused (403): %s", reason)
+            return Receipt(Outcome.REFUSED, reason, self.browse())
         values = {
-            "payload": raw_body.decode("utf-8", "replace"),
+            "payload": webhook.body_text(raw_body),
+            "payload_raw": base64.b64encode(raw_body),
             "signature": signature_header,
-            "event_type": ",".join(ids.event_types) or "unknown",
+            "event_type": ids.event_type,
             "account_id": account.id,
             "company_id": account.company_id.id,
         }
-        if not ids.names(account.phone_number_id, account.waba_id):
+        if ids.problem:
+            # Meta's, since its secret verifies, yet unreadable: kept for a
+            # person, never retried (no pass can read it better).
+            values["error"] = _("Not a WhatsApp webhook: %s", ids.problem)
+        elif not ids.names(account.phone_number_id, account.waba_id):
             # Same Meta app, but a number no account here is set up for.
             values["error"] = _("Unknown phone_number_id %s: no WhatsApp account is set up for it.",
-                                ", ".join(ids.phone_number_ids) or "-")
+                                ", ".join(ids.phone_number_ids[:5]) or "-")
         log = self.create(values)
         if not values.get("error"):
             self.env.ref("campotech_whatsapp.ir_cron_wa_webhook_process")._trigger()
-        return 200, log
+        return Receipt(Outcome.STORED, values.get("error") or "", log)
 
     # --- processing (cron) ----------------------------------------------------
 
@@ -156,31 +184,56 @@ class WaWebhookLog(models.Model):
 
     def _process(self):
         self.ensure_one()
-        batch = events.parse_webhook(self.payload.encode("utf-8"))
+        batch = events.parse_webhook(self._raw_body(), translate=self._engine_translator())
         notes = []
+        # Items Meta would never send as they are: each fails alone, and no
+        # later pass can store them, so they stop retries of this log.
+        unstorable = []
         unmatched = False
         touched = self.env["wa.conversation"]
-        for change in batch.changes:
+        for position, change in enumerate(batch.changes, 1):
+            if change.problem:
+                unstorable.append(_("Skipped change %(position)s: %(problem)s",
+                                    position=position, problem=change.problem))
+                continue
             account = self.account_id._for_change(change)
             if not account:
                 notes.append(_("Skipped a change for unknown phone_number_id %s.", change.phone_number_id))
                 continue
             for message in change.messages:
+                if message.problem:
+                    unstorable.append(_("Message %(wamid)s not stored: %(problem)s",
+                                        wamid=message.id or "-", problem=message.problem))
+                    continue
                 touched |= self.env["wa.message"]._receive_inbound(account, change, message)
             for status in change.statuses:
+                if status.problem:
+                    unstorable.append(_("Status not applied: %s", status.problem))
+                    continue
                 if not self.env["wa.message"]._receive_status(account, status):
                     unmatched = True
                     notes.append(_("Status %(status)s for unknown message %(wamid)s.",
                                    status=status.status, wamid=status.id))
-            if change.template_update:
+            if change.template_update and change.template_update.problem:
+                unstorable.append(_("Template update not applied: %s",
+                                    change.template_update.problem))
+            elif change.template_update:
                 self.env["wa.template"]._apply_status_update(account, change.template_update)
             notes.extend(_("Meta reported error %(code)s: %(title)s", code=error.code, title=error.title)
                          for error in change.errors)
             if change.field not in (C.FIELD_MESSAGES, C.FIELD_TEMPLATE_STATUS):
                 notes.append(_("Ignored webhook field %s.", change.field))
         touched._notify_new_messages()
+        notes = unstorable + notes
         if unmatched and self._retry_later(
                 UNMATCHED_STATUS_RETRY, "a status names no stored message", "\n".join(notes)):
+            return
+        if unstorable:
+            # Everything else is applied; the log stays in error for a person
+            # (when statuses were unmatched too, _retry_later counted this pass).
+            if not unmatched:
+                self.write({"attempts": self.attempts + 1, "error": "\n".join(notes),
+                            "next_attempt_at": False})
             return
         self.write({
             "processed": True,
@@ -188,6 +241,12 @@ class WaWebhookLog(models.Model):
             "error": "\n".join(notes) or False,
             "next_attempt_at": False,
         })
+
+    def _engine_translator(self):
+        """The engine's own texts (previews such as "Unsupported message") in the
+        language of the log's company, from this addon's translations."""
+        lang = self.company_id.partner_id.lang or self.env.lang or "en_US"
+        return functools.partial(_translate_engine_text, lang)
 
     def action_reprocess(self):
         # As the cron does: the log's own account decides, not the clicking
@@ -205,3 +264,7 @@ class WaWebhookLog(models.Model):
             return
         limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
         self.search([("processed", "=", True), ("create_date", "<", limit)]).unlink()
+
+
+def _translate_engine_text(lang, source):
+    return get_translation("campotech_whatsapp", lang, source, ())

@@ -3,6 +3,16 @@ from . import test_inbound_processing
 from . import test_media_download
 from . import test_security
 from . import test_account
+from . import test_webhook_hostile_bodies
+from . import test_templates
+from . import test_consent
+from . import test_job_replies
+from . import test_outbound_send
+from . import test_notifications
+from . import test_outbound_queue
+from . import test_outbound_concurrency
+from . import test_composer
+from . import test_outbound_templates
 from . import test_isolation
 from . import test_secrets
 from . import test_duplicates

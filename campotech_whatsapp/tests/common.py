@@ -2,7 +2,6 @@
 local Meta simulator on loopback standing in for Meta (HTTP to anything
 but localhost is blocked in Odoo tests)."""
 
-import json
 import time
 from unittest.mock import patch
 
@@ -85,8 +84,9 @@ class WhatsAppMixin:
     def receive(self, payload, secret=SECRET_A):
         """Store a signed webhook as the controller does and process it."""
         raw = self.encode(payload)
-        status, log = self.env["wa.webhook.log"].sudo()._receive(raw, webhook.sign(raw, secret))
-        self.assertEqual(status, 200)
+        receipt = self.env["wa.webhook.log"].sudo()._receive(raw, webhook.sign(raw, secret))
+        self.assertEqual(receipt.outcome, webhook.Outcome.STORED)
+        log = receipt.log
         log._process_safely()
         return log
 
@@ -100,7 +100,3 @@ class WhatsAppMixin:
         return self.env["wa.message"].create({
             "conversation_id": conversation.id, "direction": "outbound", "wamid": wamid,
             "message_type": "text", "body": "Hola, vamos mañana a las 9", "state": state})
-
-
-def pretty(payload):
-    return json.dumps(payload, indent=1)

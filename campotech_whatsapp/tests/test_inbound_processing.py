@@ -180,8 +180,9 @@ class TestInboundProcessing(WhatsAppMixin, TransactionCase):
 
     def test_processing_error_keeps_the_payload_for_a_retry(self):
         raw = b'{"object":"whatsapp_business_account","entry":[{"id":"2001","changes":'
-        status, log = self.env["wa.webhook.log"].sudo()._receive(raw, webhook.sign(raw, SECRET_A))
-        self.assertEqual(status, 200)
+        receipt = self.env["wa.webhook.log"].sudo()._receive(raw, webhook.sign(raw, SECRET_A))
+        self.assertEqual(receipt.outcome, webhook.Outcome.STORED)
+        log = receipt.log
         self.assertEqual(log.account_id, self.account_a, "the secret that verifies names the account")
         log._process_safely()
         self.assertEqual(log.state, "error")

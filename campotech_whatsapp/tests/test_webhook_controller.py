@@ -1,6 +1,8 @@
 from odoo.tests import HttpCase, tagged
 
 from ..cloud import webhook
+from ..controllers.main import HTTP_ANSWERS
+from ..models.wa_webhook_log import MAX_BODY_BYTES
 from .common import SECRET_A, SECRET_B, WhatsAppMixin
 
 URL = "/whatsapp/webhook"
@@ -164,3 +166,30 @@ class TestWebhookController(WhatsAppMixin, HttpCase):
             "text", "image", "document", "audio", "video", "sticker", "location", "contact",
             "interactive", "reaction", "unknown"})
         self.assertEqual(len(self.conversations(self.account_a)), 1)
+
+    def test_receive_reports_an_outcome_and_the_controller_maps_it(self):
+        raw = self.encode(self.inbound_payload(self.account_a, {"type": "text"}))
+        logs = self.env["wa.webhook.log"].sudo()
+        stored = logs._receive(raw, webhook.sign(raw, SECRET_A))
+        self.assertEqual(stored.outcome, webhook.Outcome.STORED)
+        self.assertEqual(stored.log._raw_body(), raw)
+        with self.assertLogs(LOGGER, "WARNING"):
+            refused = logs._receive(raw, webhook.sign(raw, "wrong"))
+        self.assertEqual(refused.outcome, webhook.Outcome.REFUSED)
+        self.assertIn("bad signature", refused.reason)
+        self.assertFalse(refused.log)
+        with self.assertLogs(LOGGER, "WARNING"):
+            large = logs._receive(b"{" * (MAX_BODY_BYTES + 1), None)
+        self.assertEqual(large.outcome, webhook.Outcome.TOO_LARGE)
+        self.assertEqual({outcome: HTTP_ANSWERS[outcome][0] for outcome in webhook.Outcome},
+                         {webhook.Outcome.STORED: 200, webhook.Outcome.REFUSED: 403,
+                          webhook.Outcome.TOO_LARGE: 413})
+
+    def test_engine_previews_are_stored_in_the_company_language(self):
+        self.env["res.lang"]._activate_lang("es_AR")
+        self.company_a.partner_id.lang = "es_AR"
+        self.receive(self.inbound_payload(self.account_a, {"type": "unsupported"}))
+        self.company_a.partner_id.lang = "en_US"
+        self.receive(self.inbound_payload(self.account_a, {"type": "unsupported"}))
+        self.assertEqual(self.env["wa.message"].search([], order="id").mapped("body"),
+                         ["Mensaje no compatible", "Unsupported message"])

@@ -6,22 +6,29 @@
     python -m campotech_whatsapp.cloud.simulator fault --code 131026 --count 2
     python -m campotech_whatsapp.cloud.simulator approve --template encuesta_satisfaccion
     python -m campotech_whatsapp.cloud.simulator clock --advance 25h
-    python -m campotech_whatsapp.cloud.simulator state
+    python -m campotech_whatsapp.cloud.simulator state          (--json: everything)
+
+From a checkout, scripts/simulator runs this with the project's .venv.
 """
 
 import argparse
 import base64
+import errno
 import json
 import logging
 import mimetypes
 import os
 import sys
+import time
+from collections import Counter
+from urllib.parse import urlsplit
 
 import requests
 
 from .. import constants as C
 from .inbound import INBOUND_TYPES
-from .server import DEFAULTS, Simulator
+from .payloads import ERROR_TITLES
+from .server import DEFAULTS, SERVER_NAME, Simulator, is_loopback
 
 DEFAULT_PORT = 8765
 DEFAULT_SIM = "http://127.0.0.1:%d" % DEFAULT_PORT
@@ -44,6 +51,25 @@ def _delays(text):
     return [None if v in ("-", "") else float(v) for v in values]
 
 
+def _port(text):
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a port number" % text) from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            "%d is not a TCP port: give 1-65535, or 0 for any free port" % port)
+    return port
+
+
+def _http_url(text):
+    parts = urlsplit(str(text).strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            "%r is not an http(s) URL, e.g. http://127.0.0.1:8069/whatsapp/webhook" % text)
+    return parts.geturl()
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m campotech_whatsapp.cloud.simulator",
@@ -54,8 +80,8 @@ def _parser():
     serve = sub.add_parser("serve", help="run the simulator",
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0: any free port)")
-    serve.add_argument("--webhook-url", default=None,
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port (0: any free port)")
+    serve.add_argument("--webhook-url", type=_http_url, default=None,
                        help="where to POST signed webhooks, e.g. http://127.0.0.1:8069/whatsapp/webhook")
     serve.add_argument("--access-token", default=DEFAULTS["access_token"], help="bearer token to accept")
     serve.add_argument("--app-secret", default=DEFAULTS["app_secret"], help="signs the webhooks")
@@ -109,6 +135,8 @@ def _parser():
     fault.add_argument("--async", dest="late", action="store_true",
                        help="accept the send, then deliver a failed status with --code")
     fault.add_argument("--details")
+    fault.add_argument("--any-code", action="store_true",
+                       help="accept a --code the simulator has no title for")
 
     approve = sub.add_parser("approve", help="Meta's review: approve (or reject) a template")
     approve.add_argument("--sim", default=DEFAULT_SIM)
@@ -122,30 +150,55 @@ def _parser():
     clock.add_argument("--sim", default=DEFAULT_SIM)
     clock.add_argument("--advance", required=True, type=_seconds, help="e.g. 3600, 90m, 25h, 2d")
 
-    for name, text in (("state", "print messages, templates, windows, faults"),
+    for name, text in (("state", "summarize messages, templates, windows, faults (--json: all)"),
                        ("deliveries", "print the webhook delivery log"),
                        ("settings", "print what to paste into Odoo"),
                        ("reset", "forget everything")):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--sim", default=DEFAULT_SIM)
+    sub.choices["state"].add_argument("--json", action="store_true",
+                                      help="print the whole state as JSON")
     return parser
 
 
 def _settings_text(settings):
     rows = [
-        ("Graph API URL", settings["graph_url"]),
-        ("API version", settings["api_version"]),
-        ("Access token", settings["access_token"]),
-        ("Phone number ID", settings["phone_number_id"]),
+        # The labels of the wa.account form, so each value finds its field.
+        ("Graph URL", settings["graph_url"]),
+        ("Graph API Version", settings["api_version"]),
+        ("Access Token", settings["access_token"]),
+        ("Phone Number ID", settings["phone_number_id"]),
         ("WhatsApp Business Account ID", settings["waba_id"]),
-        ("App secret", settings["app_secret"]),
-        ("Webhook verify token", settings["verify_token"]),
+        ("App Secret", settings["app_secret"]),
+        ("Webhook Verify Token", settings["verify_token"]),
     ]
     width = max(len(label) for label, _ in rows)
     return "\n".join("  %-*s  %s" % (width, label, value) for label, value in rows)
 
 
+class UsageError(Exception):
+    """A command line that cannot work: said in one line, exit code 2."""
+
+
+def _start(sim, args):
+    try:
+        sim.start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(
+                "port %d on %s is already in use (another simulator?): pick another with "
+                "--port N, or --port 0 for any free port (under scripts/run: "
+                "CAMPOTECH_SIM_PORT=N)" % (args.port, args.host)) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise UsageError("cannot bind to %s: no such address on this machine" % args.host) from None
+        raise
+
+
 def _serve(args):
+    if not args.allow_remote and not is_loopback(args.host):
+        raise UsageError(
+            "--host %s is not a loopback address: the simulator has no authentication on its "
+            "control endpoints; add --allow-remote to expose it on purpose" % args.host)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
     sim = Simulator(
@@ -156,7 +209,7 @@ def _serve(args):
         pair_rate_seconds=args.pair_rate_seconds, status_delays=args.status_delays,
         out_of_order=args.out_of_order, duplicate=args.duplicate,
         media_url_ttl=args.media_url_ttl, allow_remote=args.allow_remote)
-    sim.start()
+    _start(sim, args)
     print("Meta Cloud API simulator listening on %s" % sim.url)
     print("Paste into Odoo (WhatsApp settings):")
     print(_settings_text(sim.client_settings()))
@@ -164,8 +217,7 @@ def _serve(args):
         print("Webhooks: POST %s, signed with the app secret (X-Hub-Signature-256)" % args.webhook_url)
         if not args.no_verify:
             ok, detail = sim.verify_webhook()
-            print("Webhook handshake: %s" % detail if ok else
-                  "Webhook handshake failed: %s (is Odoo running with the same verify token?)" % detail)
+            print("Webhook handshake: %s" % detail if ok else _handshake_help(detail, args))
     else:
         print("Webhooks: none configured (see them with: ... simulator deliveries)")
     print("A customer writes:  python -m campotech_whatsapp.cloud.simulator inbound --sim %s "
@@ -179,9 +231,36 @@ def _serve(args):
     return 0
 
 
+def _handshake_help(detail, args):
+    """Meta's GET handshake failed: say what it means and what to do. The simulator keeps
+    running and delivers webhooks anyway."""
+    if detail.startswith("cannot reach"):
+        why = ("nothing answers at %s: start Odoo first (scripts/run does both), or skip the "
+               "check with --no-verify" % args.webhook_url)
+    else:
+        why = ("the webhook answered but refused the verify token: set the account's Webhook "
+               "Verify Token in Odoo to %r (or start with --verify-token <the account's token>), "
+               "or skip the check with --no-verify" % args.verify_token)
+    return "Webhook handshake failed: %s.\n  %s. Webhooks are still sent." % (detail, why)
+
+
+def _request(method, sim_url, path, body=None):
+    """Call a running simulator's control endpoint; refuse an answer from anything else."""
+    url = sim_url.rstrip("/") + path
+    if not urlsplit(url).hostname or urlsplit(url).scheme not in ("http", "https"):
+        raise UsageError("--sim %r is not an http(s) URL, e.g. %s" % (sim_url, DEFAULT_SIM))
+    answer = requests.request(method, url, json=body, timeout=10)
+    if not answer.headers.get("Server", "").startswith(SERVER_NAME + "/"):
+        raise UsageError(
+            "%s answered HTTP %s (%s) but is not the simulator: is --sim the URL `serve` "
+            "printed (default %s)?" % (sim_url, answer.status_code,
+                                       answer.headers.get("Content-Type", "no content type"),
+                                       DEFAULT_SIM))
+    return answer
+
+
 def _post(sim_url, path, body):
-    answer = requests.post(sim_url.rstrip("/") + path, json=body, timeout=10)
-    return _show(answer)
+    return _show(_request("POST", sim_url, path, body))
 
 
 def _show(answer):
@@ -191,6 +270,58 @@ def _show(answer):
         data = answer.text
     print(json.dumps(data, indent=2, ensure_ascii=False) if not isinstance(data, str) else data)
     return 0 if answer.ok else 1
+
+
+def _when(epoch):
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+
+
+def _preview(body, width=40):
+    """A sent or received message in a few words."""
+    kind = body.get("type", "?")
+    part = body.get(kind) if isinstance(body.get(kind), dict) else {}
+    text = part.get("body") or part.get("caption") or part.get("name") or ""
+    text = " ".join(str(text).split())
+    text = text if len(text) <= width else text[:width - 1].rstrip() + "…"
+    return "%s %r" % (kind, text) if text else kind
+
+
+def state_summary(state, sim_url):
+    """The few lines `state` prints by default (--json prints everything)."""
+    cfg = state.get("config", {})
+    lines = ["simulator %s, clock %s" % (sim_url, _when(state.get("clock", 0))),
+             "  account: phone number id %s, WABA %s, webhooks to %s" % (
+                 cfg.get("phone_number_id"), cfg.get("waba_id"), cfg.get("webhook_url") or "nowhere")]
+    sent = state.get("messages", [])
+    lines.append("  sent: %d message(s)" % len(sent))
+    for record in sent[-3:]:
+        lines.append("    to %s: %s [%s]" % (record.get("to"), _preview(record.get("body") or {}),
+                                            ", ".join(record.get("statuses") or []) or "no status"))
+    inbound = state.get("inbound", [])
+    lines.append("  inbound: %d message(s)" % len(inbound))
+    for message in inbound[-3:]:
+        lines.append("    from %s: %s" % (message.get("from") or message.get("from_user_id"),
+                                          _preview(message)))
+    windows = state.get("windows", {})
+    lines.append("  24 h windows: %d open of %d" % (
+        sum(1 for w in windows.values() if w.get("open")), len(windows)))
+    templates = state.get("templates", [])
+    statuses = Counter(t.get("status") for t in templates)
+    lines.append("  templates: %d (%s)" % (
+        len(templates), ", ".join("%d %s" % (n, st) for st, n in sorted(statuses.items()))))
+    lines.append("  media: %d, reads: %d, faults waiting: %d, webhooks waiting: %d" % (
+        len(state.get("media", [])), len(state.get("reads", [])), len(state.get("faults", [])),
+        state.get("pending_deliveries", 0)))
+    lines.append("(state --json prints everything)")
+    return "\n".join(lines)
+
+
+def _state(args):
+    answer = _request("GET", args.sim, "/_sim/state")
+    if args.json or not answer.ok:
+        return _show(answer)
+    print(state_summary(answer.json(), args.sim))
+    return 0
 
 
 def _inbound(args):
@@ -213,6 +344,16 @@ def _inbound(args):
 
 
 def _fault(args):
+    if args.code is None and args.http_status is None and args.delay is None \
+            and not args.drop and not args.late:
+        raise UsageError("fault needs an effect: --code, --http-status, --delay, --drop or "
+                         "--async (e.g. fault --code 131026)")
+    if args.code is not None and args.code not in ERROR_TITLES and not args.any_code:
+        raise UsageError("unknown Meta error code %d; the simulator knows %s (or add "
+                         "--any-code to send it anyway)" % (
+                             args.code, ", ".join(str(c) for c in sorted(ERROR_TITLES))))
+    if args.count < 1:
+        raise UsageError("--count must be 1 or more")
     spec = {"count": args.count}
     for key, value in (("code", args.code), ("http_status", args.http_status),
                        ("delay", args.delay), ("details", args.details)):
@@ -248,11 +389,18 @@ def main(argv=None):
             return _post(args.sim, "/_sim/clock", {"advance": args.advance})
         if args.command == "reset":
             return _post(args.sim, "/_sim/reset", {})
-        path = {"state": "/_sim/state", "deliveries": "/_sim/deliveries",
-                "settings": "/_sim/settings"}[args.command]
-        return _show(requests.get(args.sim.rstrip("/") + path, timeout=10))
+        if args.command == "state":
+            return _state(args)
+        path = {"deliveries": "/_sim/deliveries", "settings": "/_sim/settings"}[args.command]
+        return _show(_request("GET", args.sim, path))
+    except UsageError as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 2
     except requests.ConnectionError:
         print("cannot reach the simulator at %s (is `serve` running?)" % args.sim, file=sys.stderr)
+        return 2
+    except requests.RequestException as exc:
+        print("error talking to the simulator at %s: %s" % (args.sim, exc), file=sys.stderr)
         return 2
     except (OSError, ValueError) as exc:
         print("error: %s" % exc, file=sys.stderr)

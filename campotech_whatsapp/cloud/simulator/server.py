@@ -52,6 +52,8 @@ CONFIGURABLE = ("webhook_url", "app_secret", "mps", "media_url_ttl", "status_del
 TEMPLATE_EVENTS = ("APPROVED", "REJECTED", "PENDING", "PAUSED", "DISABLED", "FLAGGED",
                    "REINSTATED", "IN_APPEAL", "PENDING_DELETION", "DELETED")
 _STATUS_ORDER = ("sent", "delivered", "read")
+# The Server header of every answer: lets the CLI tell the simulator from another web server.
+SERVER_NAME = "CampotechMetaSimulator"
 
 
 def is_loopback(host):
@@ -355,9 +357,6 @@ class Simulator:
         value = P.template_status_value(template, event, reason)
         return self._deliver(C.FIELD_TEMPLATE_STATUS, value, "template:%s" % event)
 
-    def approve_template(self, name, language=None):
-        return self.set_template_status(name, "APPROVED", language)
-
     def add_template(self, name, language, category, body, status="APPROVED", **extra):
         template = make_template(name, language, category.upper(), body, status=status.upper(),
                              **extra)
@@ -400,7 +399,7 @@ class Simulator:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go in two writes
-    server_version = "CampotechMetaSimulator/1.0"
+    server_version = SERVER_NAME + "/1.0"
 
     def log_message(self, fmt, *args):
         _logger.debug("simulator: %s", fmt % args)

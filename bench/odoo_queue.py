@@ -1,0 +1,185 @@
+"""Benchmark 5: drain the real Odoo queue (``wa.outbound.queue``) into the simulator.
+
+    python -m bench.odoo_queue --db DB [--count N] [--caps 80,1000] [--workers 2]
+
+DB is a database with campotech_whatsapp installed; CAMPOTECH_ODOO_BIN,
+CAMPOTECH_ODOO_PYTHON and CAMPOTECH_ODOO_CONFIG say which Odoo (as for
+scripts/test). For each cap it commits a company, an account pointing at a
+simulator on loopback (which enforces the cap with 130429) and N queued
+texts to N customers, then starts ``--workers`` Odoo processes at once, each
+running the queue cron's code (``_process_queue``) as a cron worker of an
+``odoo-bin --workers=N`` server would, and prints: achieved rate vs cap,
+130429 answers (goal 0), sends per message (goal exactly 1), SQL queries
+per send and the workers' CPU time. Everything it created is removed at the
+end. Figures only: nothing is asserted.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+
+from campotech_whatsapp.cloud.crypto import generate_key
+from campotech_whatsapp.cloud.simulator import Simulator
+
+from .common import fmt
+
+TOKEN = "EAAG-bench-token-0123456789"
+NO_STATUSES = {"sent": None, "delivered": None, "read": None}
+HEADER = """
+import json, time, resource
+from odoo.tools import config
+config["campotech_whatsapp_key"] = %(key)r
+"""
+SEED = HEADER + """
+company = env["res.company"].create({"name": "Bench %(cap)s %(stamp)s"})
+account = env["wa.account"].create({
+    "name": "Bench", "company_id": company.id, "phone_number_id": %(phone_number_id)r,
+    "waba_id": "9" + %(phone_number_id)r, "graph_url": %(graph_url)r, "access_token": %(token)r,
+    "throughput_mps": %(cap)d})
+now = env.cr.now()
+Conversation = env["wa.conversation"]
+for number in %(numbers)r:
+    conversation = Conversation.create({"account_id": account.id, "wa_id": number,
+                                        "customer_phone": "+" + number, "last_inbound_at": now})
+    conversation.send_text("Hola, el técnico llega mañana entre las 9 y las 12.")
+env.cr.commit()
+print("RESULT " + json.dumps({"company_id": company.id, "account_id": account.id}))
+"""
+WORKER = HEADER + """
+import re
+from odoo import sql_db
+where = {}
+execute = sql_db.Cursor.execute
+def timed(self, query, params=None, log_exceptions=True):
+    started = time.perf_counter()
+    try:
+        return execute(self, query, params, log_exceptions)
+    finally:
+        text = re.sub(r"\\s+", " ", str(query)).strip()
+        words = text.split(" ")
+        label = "SQL " + " ".join(words[:4])[:48]
+        where[label] = where.get(label, 0.0) + time.perf_counter() - started
+sql_db.Cursor.execute = timed
+commit = sql_db.Cursor.commit
+def timed_commit(self):
+    started = time.perf_counter()
+    try:
+        return commit(self)
+    finally:
+        where["COMMIT"] = where.get("COMMIT", 0.0) + time.perf_counter() - started
+sql_db.Cursor.commit = timed_commit
+cr = env.cr
+cpu0, queries0, wall0 = resource.getrusage(resource.RUSAGE_SELF), cr.sql_log_count, time.time()
+sent = env["wa.outbound.queue"]._process_queue(time_budget=3600)
+cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+print("RESULT " + json.dumps({"sent": sent, "queries": cr.sql_log_count - queries0,
+                              "cpu": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
+                              "start": wall0, "end": time.time(), "where": where}))
+"""
+REPORT = HEADER + """
+items = env["wa.outbound.queue"].search([("account_id", "=", %(account_id)d)])
+states = {}
+for item in items:
+    states[item.state] = states.get(item.state, 0) + 1
+attempts = sum(items.mapped("attempts"))
+account = env["wa.account"].browse(%(account_id)d)
+company = account.company_id
+account.unlink()
+company.unlink()
+env.cr.commit()
+print("RESULT " + json.dumps({"states": states, "attempts": attempts}))
+"""
+
+
+def _shell(db, script):
+    command = [os.environ.get("CAMPOTECH_ODOO_PYTHON", sys.executable),
+               os.environ["CAMPOTECH_ODOO_BIN"], "shell", "--no-http", "--log-level=warn",
+               "-d", db, "--addons-path", _addons_path()]
+    if os.environ.get("CAMPOTECH_ODOO_CONFIG"):
+        command[3:3] = ["-c", os.environ["CAMPOTECH_ODOO_CONFIG"]]
+    with tempfile.TemporaryFile("w+") as stdin:
+        stdin.write(script)
+        stdin.seek(0)
+        return subprocess.Popen(command, stdin=stdin, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+
+def _result(proc, timeout=3600):
+    output, _ = proc.communicate(timeout=timeout)
+    for line in output.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError("Odoo shell failed:\n" + output[-3000:])
+
+
+def _addons_path():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    odoo_addons = os.path.join(os.path.dirname(os.environ["CAMPOTECH_ODOO_BIN"]), "odoo", "addons")
+    return ",".join(p for p in (odoo_addons, root) if os.path.isdir(p))
+
+
+def run_cap(out, db, cap, count, workers):
+    key = generate_key()
+    phone_number_id = "77%d%05d" % (cap, os.getpid() % 100000)
+    sim = Simulator(host="127.0.0.1", port=0, mps=cap, access_token=TOKEN,
+                    phone_number_id=phone_number_id, status_delays=NO_STATUSES).start()
+    try:
+        numbers = ["54911%08d" % (30000000 + i) for i in range(count)]
+        for number in numbers:
+            sim.store.open_window(number)
+        started = time.time()
+        seeded = _result(_shell(db, SEED % {
+            "key": key, "cap": cap, "stamp": time.time(), "phone_number_id": phone_number_id,
+            "graph_url": sim.graph_url, "token": TOKEN, "numbers": numbers}))
+        out("odoo_queue cap=%d: %d texts queued through send_text in %s s"
+            % (cap, count, fmt(time.time() - started)))
+        procs = [_shell(db, WORKER % {"key": key}) for _ in range(workers)]
+        results = [_result(proc) for proc in procs]
+        report = _result(_shell(db, REPORT % {"key": key, "account_id": seeded["account_id"]}))
+    finally:
+        sim.stop()
+    sent_records = sim.state()["messages"]
+    per_message = Counter(m["to"] for m in sent_records)
+    sent = sum(r["sent"] for r in results)
+    queries = sum(r["queries"] for r in results)
+    span = max(r["end"] for r in results) - min(r["start"] for r in results)
+    throttled = report["attempts"] - sent if report["attempts"] > sent else 0
+    out("odoo_queue cap=%d workers=%d: %d sent in %s s, %s msg/s (%.0f%% of cap), "
+        "130429 or other retried attempts: %d, sends per message: %.3f (max %d), states %s, "
+        "SQL queries per send: %s, worker CPU %s s"
+        % (cap, workers, sent, fmt(span), fmt(sent / span if span else 0),
+           100 * (sent / span if span else 0) / cap, throttled,
+           len(sent_records) / count, max(per_message.values()) if per_message else 0,
+           report["states"], fmt(queries / sent if sent else 0),
+           fmt(sum(r["cpu"] for r in results))))
+    where = Counter()
+    for r in results:
+        where.update(r.get("where") or {})
+    busy = sum(r["end"] - r["start"] for r in results) or 1.0
+    out("odoo_queue cap=%d time: of %s s worker wall time, %s"
+        % (cap, fmt(busy), ", ".join("%s %.0f%%" % (k, 100 * v / busy)
+                                      for k, v in where.most_common(8))))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench.odoo_queue",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True, help="a database with campotech_whatsapp installed")
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--caps", default="80,1000")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    if not os.environ.get("CAMPOTECH_ODOO_BIN"):
+        print("odoo_queue: skipped — no Odoo 18 configured (CAMPOTECH_ODOO_BIN)")
+        return
+    for cap in (int(c) for c in args.caps.split(",")):
+        run_cap(print, args.db, cap, args.count, args.workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,2 @@
+from . import wa_composer
+from . import wa_composer_variable
