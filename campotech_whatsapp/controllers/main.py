@@ -37,8 +37,9 @@ class WhatsAppWebhook(http.Controller):
     # auth="none": Meta has no session and no user; the signature is what
     # authenticates, checked before anything is stored. It spares the public
     # user's lookup on every one of Meta's POSTs.
+    # readonly=False: auth="none" routes default to a read-only cursor, and this one writes.
     @http.route("/whatsapp/webhook", type="http", auth="none", methods=["POST"],
-                csrf=False, save_session=False)
+                csrf=False, save_session=False, readonly=False)
     def receive(self, **_params):
         if not request.db:
             # auth="none" is served without a database too (several, no --db-filter).

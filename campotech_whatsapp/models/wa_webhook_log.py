@@ -129,7 +129,10 @@ class WaWebhookLog(models.Model):
                                 ", ".join(ids.phone_number_ids[:5]) or "-")
         # Given, so the stored compute costs no UPDATE at flush (_compute_state's rule).
         values["state"] = "error" if values.get("error") else "pending"
-        log = self.create(values)
+        # The company in the context spares the read of the user that
+        # env.company (the defaults' cache key) would do.
+        log = self.with_context(allowed_company_ids=[account.company_id]).create(
+            values).with_env(self.env)
         if not values.get("error"):
             self._wake_processor()
         return Receipt(Outcome.STORED, values.get("error") or "", log)

@@ -46,7 +46,10 @@ class TestWebhookAckPath(WhatsAppMixin, HttpCase):
         self.account_a.active = False
         self.assertEqual(self.post("a-rotated-secret"), 403, "an archived account signs nothing")
         company_c = self.env["res.company"].create({"name": "CampoTech Rosario"})
-        account_c = self._account("Rosario", company_c, "3", "EAAG-token-c", "secret-c")
+        account_c = self.env["wa.account"].create({
+            "name": "Rosario", "company_id": company_c.id, "phone_number_id": "1003",
+            "waba_id": "2003", "graph_url": self.simulator.graph_url,
+            "access_token": "EAAG-token-c", "app_secret": "secret-c"})
         raw_c = self.encode(self.inbound_payload(account_c, {"type": "text", "text": "Hola"}))
         self.assertEqual(self.post("secret-c", raw=raw_c), 200, "a new account is known at once")
         self.env["wa.webhook.log"].search([("account_id", "=", account_c.id)]).unlink()
