@@ -1,10 +1,11 @@
 import logging
 import secrets
+from collections import namedtuple
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import config
+from odoo.tools import config, ormcache
 
 from ..cloud import constants as C
 from ..cloud.client import CloudClient
@@ -16,6 +17,12 @@ _logger = logging.getLogger(__name__)
 
 # What a secret field shows once it is set: never the secret, nor part of it.
 SECRET_MASK = "••••••••"
+
+# What the webhook controller needs of an account, kept per worker (see _webhook_routes).
+WebhookRoute = namedtuple("WebhookRoute", "id company_id phone_number_id waba_id app_secret_encrypted")
+# Writing any of these changes how webhooks are routed: the cache is cleared.
+ROUTE_FIELDS = frozenset({"active", "company_id", "phone_number_id", "waba_id",
+                          "app_secret_encrypted"})
 
 
 class WaAccount(models.Model):
@@ -195,6 +202,44 @@ class WaAccount(models.Model):
             base_url=self.graph_url, api_version=self.api_version)
 
     @api.model
+    @ormcache()
+    def _webhook_routes(self):
+        """Every active account as the webhook controller needs it, read once per worker.
+
+        Meta wants its answer in milliseconds and accounts rarely change:
+        create, unlink and a write of a ROUTE_FIELDS value clear the cache,
+        and Odoo's registry signaling clears it in the other workers too.
+        Only the app secrets' ciphertext is kept.
+        """
+        accounts = self.sudo().with_context(active_test=True).search([])
+        return tuple(WebhookRoute(account.id, account.company_id.id, account.phone_number_id or "",
+                                  account.waba_id or "", account.app_secret_encrypted or "")
+                     for account in accounts)
+
+    @api.model
+    def _webhook_route(self, raw_body, signature_header, phone_number_ids, waba_ids):
+        """The route of the active account whose app secret verifies the signature, or None.
+
+        The accounts the body names are tried first; any other may still have
+        signed it (one Meta app serving several numbers). As _for_webhook and
+        _signed, without a query.
+        """
+        routes = self._webhook_routes()
+        named = [route for route in routes
+                 if route.phone_number_id in phone_number_ids or route.waba_id in waba_ids]
+        for route in named + [route for route in routes if route not in named]:
+            if not route.app_secret_encrypted:
+                continue
+            try:
+                secret = self._cipher().decrypt(route.app_secret_encrypted)
+            except (CryptoError, UserError) as error:
+                _logger.error("WhatsApp account %s cannot check webhooks: %s", route.id, error)
+                continue
+            if verify_signature(raw_body, signature_header, secret):
+                return route
+        return None
+
+    @api.model
     def _for_webhook(self, phone_number_ids, waba_ids):
         """Accounts that may have sent a webhook, the likeliest first."""
         accounts = self.sudo().with_context(active_test=False)
@@ -228,9 +273,15 @@ class WaAccount(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         accounts = super().create(vals_list)
+        self.env.registry.clear_cache()  # _webhook_routes
         # Every account starts with the seed templates, as drafts to submit.
         self.env["wa.template"].sudo()._seed_accounts(accounts)
         return accounts
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # _webhook_routes
+        return result
 
     @api.model
     def _cron_sync_templates(self):
@@ -245,6 +296,8 @@ class WaAccount(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
+        if ROUTE_FIELDS & set(vals):
+            self.env.registry.clear_cache()  # _webhook_routes
         if vals.get("access_token_encrypted"):
             self.filtered("queue_paused")._queue_resume()
         return result

@@ -3,6 +3,7 @@ import functools
 import logging
 
 from odoo import _, api, fields, models
+from odoo.tools import SQL
 from odoo.tools.translate import get_translation
 
 from ..cloud import constants as C, events, webhook
@@ -16,6 +17,7 @@ _logger = logging.getLogger(__name__)
 # Meta's own webhook bodies are a few kilobytes; refuse anything absurd
 # before hashing or storing it.
 MAX_BODY_BYTES = C.WEBHOOK_BODY_MAX_BYTES
+PROCESS_CRON = "campotech_whatsapp.ir_cron_wa_webhook_process"
 PROCESS_RETRY = RetryPolicy(base_delay=60, max_delay=3600, max_attempts=6)
 # Meta's "sent" can overtake the commit that stores the wamid of what we
 # sent: a payload whose statuses name no stored message gets a few more
@@ -100,8 +102,9 @@ class WaWebhookLog(models.Model):
             _logger.warning("WhatsApp webhook refused (413): body of %s bytes", len(raw_body))
             return Receipt(Outcome.TOO_LARGE, "body of %s bytes" % len(raw_body), self.browse())
         ids = events.routing_ids(raw_body)
-        accounts = self.env["wa.account"]._for_webhook(ids.phone_number_ids, ids.waba_ids)
-        account = next((a for a in accounts if a._signed(raw_body, signature_header)), None)
+        # The per-worker cache of the accounts: no query before the signature is known.
+        account = self.env["wa.account"]._webhook_route(
+            raw_body, signature_header, ids.phone_number_ids, ids.waba_ids)
         if account is None:
             reason = "%s signature for phone_number_id %s" % (
                 "missing" if not signature_header else "bad",
@@ -114,7 +117,7 @@ class WaWebhookLog(models.Model):
             "signature": signature_header,
             "event_type": ids.event_type,
             "account_id": account.id,
-            "company_id": account.company_id.id,
+            "company_id": account.company_id,
         }
         if ids.problem:
             # Meta's, since its secret verifies, yet unreadable: kept for a
@@ -124,10 +127,42 @@ class WaWebhookLog(models.Model):
             # Same Meta app, but a number no account here is set up for.
             values["error"] = _("Unknown phone_number_id %s: no WhatsApp account is set up for it.",
                                 ", ".join(ids.phone_number_ids[:5]) or "-")
-        log = self.create(values)
+        # Given, so the stored compute costs no UPDATE at flush (_compute_state's rule).
+        values["state"] = "error" if values.get("error") else "pending"
+        # The company in the context spares the read of the user that
+        # env.company (the defaults' cache key) would do.
+        log = self.with_context(allowed_company_ids=[account.company_id]).create(
+            values).with_env(self.env)
         if not values.get("error"):
-            self.env.ref("campotech_whatsapp.ir_cron_wa_webhook_process")._trigger()
+            self._wake_processor()
         return Receipt(Outcome.STORED, values.get("error") or "", log)
+
+    @api.model
+    def _wake_processor(self):
+        """Have the processing cron run soon; one pending wake-up serves a whole burst.
+
+        ir.cron._trigger() inserts a trigger row and notifies the cron workers
+        on every call. Here the row is inserted, in the same statement, only
+        when no trigger the cron has yet to consume is pending, and only then
+        are the workers notified. A trigger is pending if it is younger than
+        the start of the cron's latest run (its newest ir.cron.progress): a
+        run deletes the triggers older than its start when it ends, and it
+        may have made its last search before this log is committed.
+        """
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(PROCESS_CRON)
+        now = fields.Datetime.now()
+        self.env.cr.execute(SQL(
+            """INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date,
+                                            write_uid, write_date)
+               SELECT %(cron)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                WHERE NOT EXISTS (
+                      SELECT 1 FROM ir_cron_trigger
+                       WHERE cron_id = %(cron)s AND call_at <= %(now)s
+                         AND call_at > COALESCE((SELECT max(create_date) FROM ir_cron_progress
+                                                  WHERE cron_id = %(cron)s), '-infinity'))
+            RETURNING id""", cron=cron_id, now=now, uid=self.env.uid))
+        if self.env.cr.rowcount:
+            self.env.cr.postcommit.add(self.env["ir.cron"].browse(cron_id)._notifydb)
 
     # --- processing (cron) ----------------------------------------------------
 

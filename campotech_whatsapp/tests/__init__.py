@@ -16,3 +16,7 @@ from . import test_outbound_templates
 from . import test_bus
 from . import test_inbox
 from . import test_inbox_tour
+from . import test_isolation
+from . import test_secrets
+from . import test_duplicates
+from . import test_webhook_ack_path
