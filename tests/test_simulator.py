@@ -703,10 +703,10 @@ def test_upload_sample_checks_app_id_token_offset_and_length(simulator):
     assert bearer_only.status_code == 401
     no_offset = requests.post("%s/v24.0/%s" % (simulator.url, session), data=PDF_SAMPLE,
                               headers=oauth, timeout=5)
-    assert "file_offset" in no_offset.json()["error"]["message"]
+    assert no_offset.status_code == 400 and "file_offset" in no_offset.text
     short = requests.post("%s/v24.0/%s" % (simulator.url, session), data=PDF_SAMPLE[:5],
                           headers=dict(oauth, file_offset="0"), timeout=5)
-    assert "file_length" in short.json()["error"]["message"]
+    assert short.status_code == 400 and "file_length" in short.text
     done = requests.post("%s/v24.0/%s" % (simulator.url, session), data=PDF_SAMPLE,
                          headers=dict(oauth, file_offset="0"), timeout=5)
     assert done.json()["h"].startswith("4::")

@@ -191,8 +191,6 @@ class TestTemplates(TemplateMixin, TransactionCase):
         self.assertIn("\"Instalación de split\" para el 15/12/2026 14:30", template.preview_text)
         self.assertIn("[Confirmar]", template.preview_text)
 
-
-@tagged("post_install", "-at_install")
     def test_media_header_without_a_meta_app_id_names_the_setting(self):
         template = self.seed("factura_lista")
         self.account_a.app_id = False
@@ -203,6 +201,7 @@ class TestTemplates(TemplateMixin, TransactionCase):
         self.assertIsNone(self.simulator.store.find_template("factura_lista"), "nothing reached Meta")
 
 
+@tagged("post_install", "-at_install")
 class TestTemplateDocuments(TemplateMixin, TransactionCase):
     """Document headers: the record's report rendered into an attachment."""
 
