@@ -104,6 +104,8 @@ def upsert_account(odoo, settings):
         "display_phone_number": settings["display_phone_number"],
         "webhook_verify_token": settings["verify_token"],
     }
+    if settings.get("app_id"):  # an older simulator has none
+        values["app_id"] = settings["app_id"]
     context = {"active_test": False}
     ids = odoo.call("wa.account", "search", [("company_id", "=", company_id)], context=context)
     if not ids:

@@ -484,3 +484,44 @@ def test_get_media_without_a_url_is_worth_asking_again():
         client.get_media("MEDIA9")
     assert caught.value.retryable
     assert caught.value.as_dict()["retry_after"] is None
+
+
+# --- resumable upload (template header samples) ----------------------------------
+
+APP = "1234567890"
+PDF = b"%PDF-1.4 sample\n%%EOF\n"
+
+
+def test_upload_sample_opens_a_session_then_sends_the_bytes_and_returns_the_handle(
+        client, mocked):
+    mocked.post(GRAPH + "/%s/uploads" % APP, json={"id": "upload:MTphdHRhY2htZW50"}, match=[
+        matchers.query_param_matcher({"file_name": "factura.pdf", "file_length": str(len(PDF)),
+                                      "file_type": "application/pdf"}),
+        matchers.header_matcher(AUTH)])
+    mocked.post(GRAPH + "/upload:MTphdHRhY2htZW50", json={"h": "4::aW1hZ2UvcGRm"}, match=[
+        matchers.header_matcher({"Authorization": "OAuth " + TOKEN, "file_offset": "0"})])
+    assert client.upload_sample(APP, PDF, "application/pdf", "factura.pdf") == "4::aW1hZ2UvcGRm"
+    assert mocked.calls[1].request.body == PDF
+
+
+def test_upload_sample_meta_error_is_a_cloud_api_error_without_the_token(client, mocked):
+    mocked.post(GRAPH + "/%s/uploads" % APP, json={"id": "upload:S1"})
+    mocked.post(GRAPH + "/upload:S1", status=400, json=meta_error(
+        100, "Invalid OAuth access token %s for file_offset" % TOKEN, details="token " + TOKEN))
+    with pytest.raises(CloudApiError) as excinfo:
+        client.upload_sample(APP, PDF, "application/pdf", "factura.pdf")
+    error = excinfo.value
+    assert error.code == 100 and error.http_status == 400
+    assert error.error_class is ErrorClass.PERMANENT
+    assert TOKEN not in "%s %r %s" % (error, error, error.details)
+
+
+def test_upload_sample_without_a_session_id_is_a_transport_error(client, mocked):
+    mocked.post(GRAPH + "/%s/uploads" % APP, json={"success": True})
+    with pytest.raises(TransportError, match="upload session"):
+        client.upload_sample(APP, PDF, "application/pdf", "factura.pdf")
+
+
+def test_upload_sample_refuses_a_missing_app_id_before_any_request(client, mocked):
+    with pytest.raises(ValueError, match="App ID"):
+        client.upload_sample("", PDF, "application/pdf", "factura.pdf")

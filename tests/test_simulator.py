@@ -657,3 +657,60 @@ def test_status_to_a_username_only_customer_carries_the_user_id(wired_sim, webho
     wamid = graph(wired_sim, "POST", PHONE_ID + "/messages", json=body).json()["messages"][0]["id"]
     [sent] = webhook_receiver.wait_for(lambda r: r.statuses(wamid)[:1])
     assert sent.recipient_user_id == "AR.99" and sent.recipient_id is None
+
+
+# --- Resumable Upload API (template header samples) --------------------------------
+
+PDF_SAMPLE = b"%PDF-1.4\n% sample\n%%EOF\n"
+
+
+def _document_template(handle):
+    header = {"type": "HEADER", "format": "DOCUMENT"}
+    if handle:
+        header["example"] = {"header_handle": [handle]}
+    return {"name": "factura_muestra", "language": "es_AR", "category": "UTILITY",
+            "components": [header, {"type": "BODY", "text": "Tu factura"}]}
+
+
+def test_upload_sample_gives_a_handle_the_template_review_accepts(simulator):
+    client = client_for(simulator)
+    handle = client.upload_sample(DEFAULTS["app_id"], PDF_SAMPLE, "application/pdf", "f.pdf")
+    assert handle.startswith("4::")
+    assert simulator.store.handles[handle]["content"] == PDF_SAMPLE
+    assert client.create_template(_document_template(handle))["status"] == "PENDING"
+
+
+def test_media_header_without_a_handle_is_refused(simulator):
+    with pytest.raises(CloudApiError, match="header_handle"):
+        client_for(simulator).create_template(_document_template(None))
+
+
+def test_upload_sample_checks_app_id_token_offset_and_length(simulator):
+    client = client_for(simulator)
+    with pytest.raises(CloudApiError, match="does not exist"):
+        client.upload_sample("999", PDF_SAMPLE, "application/pdf", "f.pdf")
+    with pytest.raises(CloudApiError) as excinfo:
+        CloudClient("wrong-token", base_url=simulator.graph_url).upload_sample(
+            DEFAULTS["app_id"], PDF_SAMPLE, "application/pdf", "f.pdf")
+    assert excinfo.value.code == 190
+    opened = graph(simulator, "POST", "%s/uploads" % DEFAULTS["app_id"], params={
+        "file_name": "f.pdf", "file_length": len(PDF_SAMPLE), "file_type": "application/pdf"})
+    session = opened.json()["id"]
+    oauth = {"Authorization": "OAuth %s" % TOKEN}
+    bearer_only = requests.post("%s/v24.0/%s" % (simulator.url, session), data=PDF_SAMPLE,
+                                headers={"Authorization": "Bearer %s" % TOKEN, "file_offset": "0"},
+                                timeout=5)
+    assert bearer_only.status_code == 401
+    no_offset = requests.post("%s/v24.0/%s" % (simulator.url, session), data=PDF_SAMPLE,
+                              headers=oauth, timeout=5)
+    assert no_offset.status_code == 400 and "file_offset" in no_offset.text
+    short = requests.post("%s/v24.0/%s" % (simulator.url, session), data=PDF_SAMPLE[:5],
+                          headers=dict(oauth, file_offset="0"), timeout=5)
+    assert short.status_code == 400 and "file_length" in short.text
+    done = requests.post("%s/v24.0/%s" % (simulator.url, session), data=PDF_SAMPLE,
+                         headers=dict(oauth, file_offset="0"), timeout=5)
+    assert done.json()["h"].startswith("4::")
+
+
+def test_settings_print_the_app_id(simulator):
+    assert simulator.client_settings()["app_id"] == DEFAULTS["app_id"]

@@ -333,6 +333,36 @@ class CloudClient:
         data, _status = self._call("POST", path, json=definition)
         return data
 
+    def upload_sample(self, app_id, content, mime_type, filename):
+        """Upload a sample file with Meta's Resumable Upload API; return its handle.
+
+        Template review needs the handle (``example.header_handle``) of a sample
+        for a media header. Two calls: open a session on the app, then send the
+        bytes in one piece (``file_offset: 0``) with the OAuth header.
+        """
+        app_id = str(app_id or "").strip()
+        if not app_id.isdigit():
+            raise ValueError("upload_sample needs the numeric Meta App ID")
+        if not isinstance(content, (bytes, bytearray)) or not content:
+            raise ValueError("upload_sample needs non-empty bytes")
+        if not mime_type:
+            raise ValueError("upload_sample needs a mime type")
+        params = {"file_name": filename or "sample", "file_length": len(content),
+                  "file_type": mime_type}
+        data, status = self._call("POST", "%s/uploads" % app_id, params=params)
+        session = str(data.get("id") or "")
+        if not session.startswith("upload:"):
+            raise TransportError("upload_sample: Meta answered HTTP %s without an upload session"
+                                 % status, http_status=status)
+        data, status = self._call(
+            "POST", session, data=bytes(content),
+            headers={"Authorization": "OAuth %s" % self._token, "file_offset": "0"})
+        handle = data.get("h")
+        if not handle:
+            raise TransportError("upload_sample: Meta answered HTTP %s without a file handle"
+                                 % status, http_status=status)
+        return str(handle)
+
     def get_phone_number(self):
         """Name, number, quality and throughput of the phone number ("Test connection")."""
         path = self._phone_path("get_phone_number", "")
@@ -375,12 +405,12 @@ class CloudClient:
         return redact(text, [self._token]) if isinstance(text, str) else text
 
     def _call(self, method, path, *, params=None, json=None, data=None, files=None,
-              absolute=False):
+              absolute=False, headers=None):
         """One Graph call: return (JSON object, HTTP status) or raise CloudApiError."""
         url = path if absolute else self._url(path)
         log_path = urlsplit(url).path
         response = self._request(method, url, log_path, params=params, json=json,
-                                 data=data, files=files)
+                                 data=data, files=files, headers=headers)
         if not 200 <= response.status_code < 300:
             raise self._api_error(response, method, log_path)
         try:
@@ -396,11 +426,11 @@ class CloudClient:
             raise self._api_error(response, method, log_path, body=body)
         return body, response.status_code
 
-    def _request(self, method, url, log_path, **kwargs):
+    def _request(self, method, url, log_path, headers=None, **kwargs):
         started = time.monotonic()
         try:
             response = self._session.request(
-                method, url, headers={"Authorization": "Bearer %s" % self._token},
+                method, url, headers=headers or {"Authorization": "Bearer %s" % self._token},
                 timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
             self._log(method, log_path, type(exc).__name__, started)

@@ -8,6 +8,7 @@ ACCOUNT_FIELDS = {
     "wa_account_name": "name",
     "wa_waba_id": "waba_id",
     "wa_phone_number_id": "phone_number_id",
+    "wa_app_id": "app_id",
     "wa_display_phone_number": "display_phone_number",
     "wa_api_version": "api_version",
     "wa_graph_url": "graph_url",
@@ -23,6 +24,7 @@ class ResConfigSettings(models.TransientModel):
     wa_account_name = fields.Char("WhatsApp Account Name")
     wa_waba_id = fields.Char("WhatsApp Business Account ID")
     wa_phone_number_id = fields.Char("Phone Number ID")
+    wa_app_id = fields.Char("Meta App ID")
     wa_display_phone_number = fields.Char("Display Phone Number")
     wa_api_version = fields.Char("Graph API Version")
     wa_graph_url = fields.Char("Graph URL")

@@ -39,6 +39,10 @@ class WaAccount(models.Model):
         default=lambda self: self.env.company)
     waba_id = fields.Char("WhatsApp Business Account ID", index=True)
     phone_number_id = fields.Char("Phone Number ID", index=True)
+    app_id = fields.Char(
+        "Meta App ID",
+        help="The Meta app of the access token; sample files for media template headers are "
+             "uploaded to it.")
     display_phone_number = fields.Char()
     api_version = fields.Char("Graph API Version", required=True, default=C.DEFAULT_API_VERSION)
     graph_url = fields.Char(

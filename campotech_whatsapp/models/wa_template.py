@@ -3,6 +3,7 @@ import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import file_open
 
 from ..cloud import constants as C, template_seeds, templates
 from ..cloud.errors import CloudApiError, PayloadError
@@ -16,6 +17,12 @@ PARAMETER_FORMATS = [(fmt.lower(), fmt.capitalize()) for fmt in C.TEMPLATE_PARAM
 HEADER_FORMATS = [("none", "None")] + [
     (fmt.lower(), fmt.capitalize()) for fmt in C.TEMPLATE_HEADER_FORMATS]
 SEEDED_PARAM = "campotech_whatsapp.templates_seeded"
+# Shipped sample files for Meta's review of a media header (no record to print).
+SAMPLE_FILES = {
+    "document": ("campotech_whatsapp/static/samples/header_sample.pdf", "application/pdf",
+                 "muestra.pdf"),
+    "image": ("campotech_whatsapp/static/samples/header_sample.jpg", "image/jpeg", "muestra.jpg"),
+}
 # What a form may write on a template Meta has not seen yet.
 CONTENT_FIELDS = ("name", "language", "category", "parameter_format", "header_format",
                   "header_text", "header_handle", "body_text", "footer_text", "button_ids")
@@ -275,6 +282,9 @@ class WaTemplate(models.Model):
             if template.status != DRAFT:
                 raise UserError(_("Template %(name)s is %(status)s; only drafts are submitted.",
                                   name=template.name, status=template.status))
+            if template.header_format in ("image", "video", "document") \
+                    and not template.header_handle:
+                template.header_handle = template._upload_header_sample()
             definition = template._compose()
             try:
                 templates.validate_definition(definition)
@@ -295,6 +305,53 @@ class WaTemplate(models.Model):
                 "rejection_reason": False,
             })
         return True
+
+    def _header_sample(self):
+        """(bytes, mime type, file name) of a sample for the media header: the
+        report of a document header printed for the preview record or the
+        newest record it prints, else the file the addon ships."""
+        self.ensure_one()
+        header = self.variable_ids.filtered(
+            lambda v: v.component == "header" and v.source == "report" and v.report_id)[:1]
+        if self.header_format == "document" and header:
+            report = header.report_id
+            record = self.preview_ref if self.preview_ref and \
+                self.preview_ref._name == report.model else None
+            if record is None:
+                model = self.env[report.model]
+                domain = ([("move_type", "in", ("out_invoice", "out_refund"))]
+                          if "move_type" in model._fields else [])
+                record = model.search(domain, order="id desc", limit=1) or None
+            if record:
+                content, report_type = self.env["ir.actions.report"].sudo()._render_qweb_pdf(
+                    report.report_name, [record.id])
+                # Without wkhtmltopdf (tests) Odoo renders HTML, which Meta refuses.
+                if report_type == "pdf" and content:
+                    return content, "application/pdf", "%s.pdf" % _clean_filename(
+                        record.display_name)
+        if self.header_format not in SAMPLE_FILES:
+            raise UserError(_("Template %(name)s has a %(format)s header: paste the Header "
+                              "Sample Handle of a sample file uploaded to Meta.",
+                              name=self.name, format=self.header_format))
+        path, mimetype, filename = SAMPLE_FILES[self.header_format]
+        with file_open(path, "rb") as sample:
+            return sample.read(), mimetype, filename
+
+    def _upload_header_sample(self):
+        """Meta's handle for a sample of the media header (Resumable Upload API)."""
+        self.ensure_one()
+        account = self.account_id
+        if not account.app_id:
+            raise UserError(_("Template %(name)s has a media header: Meta's review needs a "
+                              "sample file, uploaded to your Meta app. Set the Meta App ID of "
+                              "WhatsApp account %(account)s (Settings > WhatsApp) first.",
+                              name=self.name, account=account.name))
+        content, mimetype, filename = self._header_sample()
+        try:
+            return account._client().upload_sample(account.app_id, content, mimetype, filename)
+        except (CloudApiError, ValueError) as error:
+            raise UserError(_("Meta refused the header sample of template %(name)s: %(error)s",
+                              name=self.name, error=error)) from None
 
     # --- Seeds -------------------------------------------------------------------
 

@@ -48,11 +48,12 @@ class TestAccount(WhatsAppMixin, TransactionCase):
     def test_settings_create_the_company_account_with_encrypted_secrets(self):
         company = self.env["res.company"].create({"name": "CampoTech Rosario"})
         settings = self.env["res.config.settings"].with_company(company).create({
-            "wa_phone_number_id": "3003", "wa_waba_id": "4004",
+            "wa_phone_number_id": "3003", "wa_waba_id": "4004", "wa_app_id": "5005",
             "wa_access_token": "EAAG-rosario", "wa_app_secret": "rosario-secret"})
         settings.execute()
         account = company.wa_account_id
         self.assertEqual(account.phone_number_id, "3003")
+        self.assertEqual(account.app_id, "5005")
         self.assertEqual(account._secret("access_token"), "EAAG-rosario")
         self.assertEqual(account._secret("app_secret"), "rosario-secret")
         again = self.env["res.config.settings"].with_company(company).create({})

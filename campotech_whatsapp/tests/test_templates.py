@@ -191,6 +191,15 @@ class TestTemplates(TemplateMixin, TransactionCase):
         self.assertIn("\"Instalación de split\" para el 15/12/2026 14:30", template.preview_text)
         self.assertIn("[Confirmar]", template.preview_text)
 
+    def test_media_header_without_a_meta_app_id_names_the_setting(self):
+        template = self.seed("factura_lista")
+        self.account_a.app_id = False
+        with self.assertRaisesRegex(UserError, "Meta App ID"):
+            template.action_submit()
+        self.assertEqual(template.status, "draft")
+        self.assertFalse(template.header_handle)
+        self.assertIsNone(self.simulator.store.find_template("factura_lista"), "nothing reached Meta")
+
 
 @tagged("post_install", "-at_install")
 class TestTemplateDocuments(TemplateMixin, TransactionCase):
@@ -275,3 +284,24 @@ class TestTemplateDocuments(TemplateMixin, TransactionCase):
         document = sent["components"][0]["parameters"][0]["document"]
         self.assert_document(document["attachment_id"], "Instalación-de-split.pdf")
         self.assertIn("[document: Instalación-de-split.pdf]", sent["body"])
+
+    def test_seed_invoice_template_submits_with_one_call_uploading_a_sample(self):
+        self.account_a.app_id = self.simulator.config["app_id"]
+        template = self.seed("factura_lista")
+        self.assertFalse(template.header_handle)
+        template.with_context(**self.render_context()).action_submit()
+        self.assertEqual(template.status, "pending")
+        handle = template.header_handle
+        self.assertIn(handle, self.simulator.store.handles, "the handle came from the upload")
+        at_meta = self.simulator.store.find_template("factura_lista", "es_AR")
+        self.assertEqual(at_meta["status"], "PENDING")
+        header = next(c for c in at_meta["components"] if c["type"] == "HEADER")
+        self.assertEqual((header["format"], header["example"]["header_handle"]),
+                         ("DOCUMENT", [handle]))
+        sample = self.simulator.store.handles[handle]
+        self.assertEqual(sample["file_type"], "application/pdf")
+        self.assertTrue(sample["content"].startswith(b"%PDF"))
+        if WKHTMLTOPDF:  # the newest invoice, printed
+            self.assertEqual(sample["file_name"], self.invoice.display_name.replace("/", "-") + ".pdf")
+        else:  # Odoo's test mode prints HTML: the shipped sample goes instead
+            self.assertEqual(sample["file_name"], "muestra.pdf")

@@ -169,6 +169,7 @@ def _settings_text(settings):
         ("Access Token", settings["access_token"]),
         ("Phone Number ID", settings["phone_number_id"]),
         ("WhatsApp Business Account ID", settings["waba_id"]),
+        ("Meta App ID", settings["app_id"]),
         ("App Secret", settings["app_secret"]),
         ("Webhook Verify Token", settings["verify_token"]),
     ]

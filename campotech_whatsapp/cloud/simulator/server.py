@@ -31,6 +31,7 @@ DEFAULTS = {
     "access_token": "sim-access-token",
     "phone_number_id": "106540352242922",
     "waba_id": "102290129340398",
+    "app_id": "1234567890123456",
     "app_secret": "sim-app-secret",
     "verify_token": "sim-verify-token",
     "display_phone_number": "5491140000000",
@@ -86,7 +87,7 @@ class Simulator:
     """
 
     def __init__(self, host="127.0.0.1", port=0, *, access_token=None, phone_number_id=None,
-                 waba_id=None, app_secret=None, webhook_url=None, mps=None, clock=None,
+                 waba_id=None, app_id=None, app_secret=None, webhook_url=None, mps=None, clock=None,
                  status_delays=None, verify_token=None, display_phone_number=None,
                  verified_name=None, media_url_ttl=None, out_of_order=False, duplicate=False,
                  pair_rate_seconds=None, retry_delays=(0.2, 0.5, 1.0), webhook_timeout=5.0,
@@ -96,7 +97,7 @@ class Simulator:
                              "allow_remote=True to expose it on purpose" % host)
         given = {
             "access_token": access_token, "phone_number_id": phone_number_id,
-            "waba_id": waba_id, "app_secret": app_secret, "verify_token": verify_token,
+            "waba_id": waba_id, "app_id": app_id, "app_secret": app_secret, "verify_token": verify_token,
             "display_phone_number": display_phone_number, "verified_name": verified_name,
             "webhook_url": webhook_url, "mps": mps, "media_url_ttl": media_url_ttl,
         }
@@ -105,7 +106,7 @@ class Simulator:
         self.config.update({"status_delays": _status_delays(status_delays),
                             "out_of_order": bool(out_of_order), "duplicate": bool(duplicate),
                             "pair_rate_seconds": pair_rate_seconds})
-        for key in ("phone_number_id", "waba_id", "display_phone_number"):
+        for key in ("phone_number_id", "waba_id", "app_id", "display_phone_number"):
             self.config[key] = str(self.config[key])
         self.host, self._port = host, port
         self.clock = SimClock(clock)
@@ -187,6 +188,7 @@ class Simulator:
             "access_token": cfg["access_token"],
             "phone_number_id": cfg["phone_number_id"],
             "waba_id": cfg["waba_id"],
+            "app_id": cfg["app_id"],
             "app_secret": cfg["app_secret"],
             "verify_token": cfg["verify_token"],
             "display_phone_number": cfg["display_phone_number"],

@@ -4,6 +4,7 @@ All of it is in memory and guarded by one lock; the HTTP handler threads,
 the delivery thread and the Python API share one SimState.
 """
 
+import base64
 import copy
 import hashlib
 import secrets
@@ -112,6 +113,8 @@ class SimState:
             self.inbound = []
             self.reads = []
             self.faults = []
+            self.upload_sessions = {}
+            self.handles = {}
 
     # --- templates -----------------------------------------------------------
     def find_template(self, name, language=None):
@@ -140,6 +143,22 @@ class SimState:
         with self.lock:
             self.media[media["id"]] = media
         return media
+
+    def open_upload(self, filename, length, mime_type):
+        session = "upload:%s" % base64.urlsafe_b64encode(secrets.token_bytes(12)).decode()
+        with self.lock:
+            self.upload_sessions[session] = {"file_name": filename, "file_length": length,
+                                             "file_type": mime_type}
+        return session
+
+    def finish_upload(self, session, content):
+        """The handle of an uploaded sample (Meta's look: ``4::`` + base64)."""
+        handle = "4::%s" % base64.b64encode(
+            ("%s:%s" % (session, hashlib.sha256(content).hexdigest()[:16])).encode()).decode()
+        with self.lock:
+            info = self.upload_sessions.pop(session)
+            self.handles[handle] = dict(info, content=bytes(content))
+        return handle
 
     def media_url_token(self, media_id):
         token = secrets.token_urlsafe(24)
