@@ -23,6 +23,16 @@ SECRET_B = "app-secret-company-b"
 TOKEN_B = "EAAG-token-company-b-9876543210"
 
 
+def wait_for(predicate, timeout=30.0, step=0.1):
+    """Poll predicate until it holds or timeout seconds pass; returns its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
 class WhatsAppMixin:
     """Mix into a TransactionCase or HttpCase."""
 
@@ -92,6 +102,16 @@ class WhatsAppMixin:
         log = receipt.log
         log._process_safely()
         return log
+
+    def json_rpc(self, model, method, args, kwargs=None):
+        """The web client's own call (an HttpCase's session): the HTTP response."""
+        response = self.url_open(
+            "/web/dataset/call_kw/%s/%s" % (model, method),
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+                "model": model, "method": method, "args": args, "kwargs": kwargs or {}}}),
+            headers={"Content-Type": "application/json"})
+        self.assertEqual(response.status_code, 200)
+        return response
 
     def conversations(self, account):
         return self.env["wa.conversation"].search([("account_id", "=", account.id)])

@@ -1,8 +1,6 @@
 """Helpers of the outbound (send side and queue) tests."""
 
-import time
-
-from .common import WhatsAppMixin
+from .common import WhatsAppMixin, wait_for
 
 CUSTOMER = "5491155556666"
 
@@ -36,11 +34,4 @@ class OutboundMixin(WhatsAppMixin):
         items.filtered(lambda i: i.state == "pending").write(
             {"scheduled_at": "2000-01-01 00:00:00"})
 
-    @staticmethod
-    def wait_for(predicate, timeout=30.0, step=0.1):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(step)
-        return predicate()
+    wait_for = staticmethod(wait_for)

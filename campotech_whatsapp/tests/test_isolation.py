@@ -6,8 +6,6 @@ directly (read, search by id, write, unlink, create into B, read_group,
 the web client's calls), which is what a curious user with a record id does.
 """
 
-import json
-
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -111,12 +109,7 @@ class TestIsolation(WhatsAppMixin, HttpCase):
     # --- the web client's own calls (JSON-RPC) --------------------------------------------
 
     def call_kw(self, model, method, args, kwargs=None):
-        response = self.url_open(
-            "/web/dataset/call_kw/%s/%s" % (model, method),
-            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
-                "model": model, "method": method, "args": args, "kwargs": kwargs or {}}}),
-            headers={"Content-Type": "application/json"})
-        self.assertEqual(response.status_code, 200)
+        response = self.json_rpc(model, method, args, kwargs)
         return response.json()
 
     def test_json_rpc_as_company_a_manager_returns_nothing_of_company_b(self):

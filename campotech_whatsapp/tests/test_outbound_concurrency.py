@@ -19,7 +19,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
 
 from ..cloud.simulator.server import Simulator
-from .common import KEY
+from .common import KEY, wait_for
 
 TOKEN = "EAAG-token-concurrency-0123456789"
 FIRST, SECOND = "5491155550001", "5491155550002"
@@ -173,11 +173,4 @@ class TestOutboundConcurrency(TransactionCase):
             return subprocess.Popen(command, stdin=script, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True)
 
-    @staticmethod
-    def wait_for(predicate, timeout=30.0, step=0.2):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(step)
-        return predicate()
+    wait_for = staticmethod(wait_for)

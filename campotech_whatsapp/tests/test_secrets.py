@@ -118,12 +118,7 @@ class TestSecrets(WhatsAppMixin, HttpCase):
         self.assertNotIn("EAAG-wrong-token-value", json.dumps(action))
 
     def call_kw(self, model, method, args, kwargs=None):
-        response = self.url_open(
-            "/web/dataset/call_kw/%s/%s" % (model, method),
-            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
-                "model": model, "method": method, "args": args, "kwargs": kwargs or {}}}),
-            headers={"Content-Type": "application/json"})
-        self.assertEqual(response.status_code, 200)
+        response = self.json_rpc(model, method, args, kwargs)
         self.assertIn('"result"', response.text, response.text[:500])
         return response.text
 
