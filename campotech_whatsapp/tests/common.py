@@ -7,7 +7,7 @@ import time
 from unittest.mock import patch
 
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
-from odoo.tests import TransactionCase
+from odoo.tests import TransactionCase, new_test_user
 from odoo.tools import config
 
 from ..cloud import webhook
@@ -60,6 +60,12 @@ class WhatsAppMixin:
             "access_token": token, "app_secret": secret,
             "webhook_verify_token": "verify-" + "ab"[int(suffix) - 1],
         })
+
+    @classmethod
+    def company_user(cls, login, companies, groups="campotech_whatsapp.group_wa_user", **values):
+        """A user working in ``companies`` (the first one current)."""
+        return new_test_user(cls.env, login, groups=groups, company_id=companies[:1].id,
+                             company_ids=[(6, 0, companies.ids)], **values)
 
     def setUp(self):
         super().setUp()

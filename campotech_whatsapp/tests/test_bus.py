@@ -1,7 +1,7 @@
 import json
 
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, tagged
 
 from ..cloud.simulator import payloads
 from .common import SECRET_A, SECRET_B, TOKEN_A, TOKEN_B, WhatsAppMixin
@@ -11,6 +11,8 @@ STATUS = "campotech_whatsapp/status-update"
 CONVERSATION = "campotech_whatsapp/conversation-update"
 TYPING = "campotech_whatsapp/typing"
 
+MANAGER = "campotech_whatsapp.group_wa_manager"
+
 
 @tagged("post_install", "-at_install")
 class TestBus(WhatsAppMixin, TransactionCase):
@@ -18,21 +20,12 @@ class TestBus(WhatsAppMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.agent_a = new_test_user(
-            cls.env, "bus_agent_a", name="Ana", groups="campotech_whatsapp.group_wa_user",
-            company_id=cls.company_a.id, company_ids=[(6, 0, cls.company_a.ids)])
-        cls.agent_b = new_test_user(
-            cls.env, "bus_agent_b", groups="campotech_whatsapp.group_wa_user",
-            company_id=cls.company_b.id, company_ids=[(6, 0, cls.company_b.ids)])
-        cls.manager_b = new_test_user(
-            cls.env, "bus_manager_b", groups="campotech_whatsapp.group_wa_manager",
-            company_id=cls.company_b.id, company_ids=[(6, 0, cls.company_b.ids)])
-        cls.both = new_test_user(
-            cls.env, "bus_both", groups="campotech_whatsapp.group_wa_user",
-            company_id=cls.company_a.id, company_ids=[(6, 0, (cls.company_a | cls.company_b).ids)])
-        cls.accountant_a = new_test_user(
-            cls.env, "bus_accountant_a", groups="base.group_user",
-            company_id=cls.company_a.id, company_ids=[(6, 0, cls.company_a.ids)])
+        cls.agent_a = cls.company_user("bus_agent_a", cls.company_a, name="Ana")
+        cls.agent_b = cls.company_user("bus_agent_b", cls.company_b)
+        cls.manager_b = cls.company_user("bus_manager_b", cls.company_b, groups=MANAGER)
+        cls.both = cls.company_user("bus_both", cls.company_a | cls.company_b)
+        cls.accountant_a = cls.company_user("bus_accountant_a", cls.company_a,
+                                            groups="base.group_user")
 
     def setUp(self):
         super().setUp()

@@ -13,9 +13,7 @@ class TestInbox(OutboundMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.agent = new_test_user(
-            cls.env, "inbox_agent", name="Ana", groups="campotech_whatsapp.group_wa_user",
-            company_id=cls.company_a.id, company_ids=[(6, 0, cls.company_a.ids)])
+        cls.agent = cls.company_user("inbox_agent", cls.company_a, name="Ana")
 
     def setUp(self):
         super().setUp()

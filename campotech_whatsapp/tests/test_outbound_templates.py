@@ -13,12 +13,7 @@ class TestOutboundTemplates(OutboundMixin, TemplateMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.invoice = cls.env["account.move"].create({
-            "move_type": "out_invoice", "partner_id": cls.customer.id,
-            "invoice_date": "2026-12-01", "invoice_date_due": "2026-12-15",
-            "invoice_line_ids": [(0, 0, {"name": "Instalación", "quantity": 1,
-                                         "price_unit": 12345.67, "tax_ids": [(6, 0, [])]})]})
-        cls.invoice.action_post()
+        cls.invoice = cls.posted_invoice()
 
     def approve(self, template):
         template = super().approve(template)

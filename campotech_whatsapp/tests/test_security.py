@@ -8,6 +8,8 @@ from odoo.tools import config
 from ..cloud.crypto import generate_key
 from .common import KEY, SECRET_A, SECRET_B, TOKEN_A, WhatsAppMixin
 
+MANAGER = "campotech_whatsapp.group_wa_manager"
+
 
 @tagged("post_install", "-at_install")
 class TestSecurity(WhatsAppMixin, HttpCase):
@@ -15,15 +17,9 @@ class TestSecurity(WhatsAppMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.agent_b = new_test_user(
-            cls.env, "agent_b", groups="campotech_whatsapp.group_wa_user",
-            company_id=cls.company_b.id, company_ids=[(6, 0, cls.company_b.ids)])
-        cls.manager_b = new_test_user(
-            cls.env, "manager_b", groups="campotech_whatsapp.group_wa_manager",
-            company_id=cls.company_b.id, company_ids=[(6, 0, cls.company_b.ids)])
-        cls.manager_a = new_test_user(
-            cls.env, "manager_a", groups="campotech_whatsapp.group_wa_manager",
-            company_id=cls.company_a.id, company_ids=[(6, 0, cls.company_a.ids)])
+        cls.agent_b = cls.company_user("agent_b", cls.company_b)
+        cls.manager_b = cls.company_user("manager_b", cls.company_b, groups=MANAGER)
+        cls.manager_a = cls.company_user("manager_a", cls.company_a, groups=MANAGER)
 
     def company_a_data(self):
         log = self.receive(self.inbound_payload(self.account_a, {"type": "text", "text": "Hola"}))

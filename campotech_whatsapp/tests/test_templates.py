@@ -29,6 +29,17 @@ class TemplateMixin(WhatsAppMixin):
             # 17:30 UTC is 14:30 in Buenos Aires.
             "date_deadline": datetime(2026, 12, 15, 17, 30)})
 
+
+    @classmethod
+    def posted_invoice(cls):
+        """A posted customer invoice of $ 12.345,67 due 15/12/2026, without taxes."""
+        invoice = cls.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": cls.customer.id,
+            "invoice_date": "2026-12-01", "invoice_date_due": "2026-12-15",
+            "invoice_line_ids": [(0, 0, {"name": "Instalación", "quantity": 1,
+                                         "price_unit": 12345.67, "tax_ids": [(6, 0, [])]})]})
+        invoice.action_post()
+        return invoice
     def seed(self, name, account=None):
         return (account or self.account_a).template_ids.filtered(lambda t: t.name == name)
 
@@ -209,12 +220,7 @@ class TestTemplateDocuments(TemplateMixin, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env.company.partner_id.tz = "America/Argentina/Buenos_Aires"
-        cls.invoice = cls.env["account.move"].create({
-            "move_type": "out_invoice", "partner_id": cls.customer.id,
-            "invoice_date": "2026-12-01", "invoice_date_due": "2026-12-15",
-            "invoice_line_ids": [(0, 0, {"name": "Instalación", "quantity": 1,
-                                         "price_unit": 12345.67, "tax_ids": [(6, 0, [])]})]})
-        cls.invoice.action_post()
+        cls.invoice = cls.posted_invoice()
 
     def render_context(self):
         # wkhtmltopdf is there: render a real PDF; else Odoo's test mode gives HTML.
