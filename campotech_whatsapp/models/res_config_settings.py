@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..cloud import broadcast
 from ..cloud import constants as C
 
 # Settings field -> wa.account field, for the current company's account.
@@ -14,7 +15,17 @@ ACCOUNT_FIELDS = {
     "wa_graph_url": "graph_url",
     "wa_throughput_mps": "throughput_mps",
     "wa_webhook_verify_token": "webhook_verify_token",
+    "wa_pusher_enabled": "pusher_enabled",
+    "wa_pusher_app_id": "pusher_app_id",
+    "wa_pusher_key": "pusher_key",
+    "wa_pusher_cluster": "pusher_cluster",
+    "wa_pusher_host": "pusher_host",
+    "wa_pusher_port": "pusher_port",
+    "wa_pusher_ssl": "pusher_ssl",
+    "wa_pusher_private": "pusher_private",
 }
+# Encrypted as typed, copied to the account by set_values.
+NEW_SECRETS = ("access_token", "app_secret", "pusher_secret")
 
 
 class ResConfigSettings(models.TransientModel):
@@ -38,6 +49,19 @@ class ResConfigSettings(models.TransientModel):
         "New App Secret", compute="_compute_wa_new_secrets", inverse="_inverse_wa_app_secret")
     wa_access_token_encrypted = fields.Char("New Access Token (encrypted)", groups="base.group_system")
     wa_app_secret_encrypted = fields.Char("New App Secret (encrypted)", groups="base.group_system")
+    wa_pusher_secret = fields.Char(
+        "New Pusher Secret", compute="_compute_wa_new_secrets", inverse="_inverse_wa_pusher_secret")
+    wa_pusher_secret_encrypted = fields.Char("New Pusher Secret (encrypted)", groups="base.group_system")
+    wa_pusher_secret_set = fields.Boolean("Pusher Secret Stored", compute="_compute_wa_account_id")
+    wa_pusher_enabled = fields.Boolean("Broadcast to Pusher")
+    wa_pusher_app_id = fields.Char("Pusher App ID")
+    wa_pusher_key = fields.Char("Pusher Key")
+    wa_pusher_cluster = fields.Char("Pusher Cluster")
+    wa_pusher_host = fields.Char("Pusher Host")
+    wa_pusher_port = fields.Integer("Pusher Port")
+    wa_pusher_ssl = fields.Boolean("Pusher over HTTPS")
+    wa_pusher_private = fields.Boolean("Private Pusher Channels")
+    wa_pusher_available = fields.Boolean("Pusher Package Installed", compute="_compute_wa_account_id")
     wa_access_token_set = fields.Boolean("Access Token Stored", compute="_compute_wa_account_id")
     wa_app_secret_set = fields.Boolean("App Secret Stored", compute="_compute_wa_account_id")
     wa_webhook_url = fields.Char("Webhook URL", compute="_compute_wa_account_id")
@@ -82,17 +106,23 @@ class ResConfigSettings(models.TransientModel):
             settings.wa_account_id = account
             settings.wa_access_token_set = account.access_token_set
             settings.wa_app_secret_set = account.app_secret_set
+            settings.wa_pusher_secret_set = account.pusher_secret_set
+            settings.wa_pusher_available = broadcast.available()
             settings.wa_webhook_url = account.webhook_url or self.env["wa.account"].new({}).webhook_url
 
     def _compute_wa_new_secrets(self):
         self.wa_access_token = False
         self.wa_app_secret = False
+        self.wa_pusher_secret = False
 
     def _inverse_wa_access_token(self):
         self._wa_encrypt_new_secret("wa_access_token")
 
     def _inverse_wa_app_secret(self):
         self._wa_encrypt_new_secret("wa_app_secret")
+
+    def _inverse_wa_pusher_secret(self):
+        self._wa_encrypt_new_secret("wa_pusher_secret")
 
     def _wa_encrypt_new_secret(self, name):
         cipher = self.env["wa.account"]._cipher()
@@ -106,7 +136,8 @@ class ResConfigSettings(models.TransientModel):
         values = super().get_values()
         account = self.env.company.wa_account_id.sudo()
         defaults = {"wa_account_name": "WhatsApp", "wa_api_version": C.DEFAULT_API_VERSION,
-                    "wa_graph_url": C.GRAPH_URL, "wa_throughput_mps": C.DEFAULT_MPS}
+                    "wa_graph_url": C.GRAPH_URL, "wa_throughput_mps": C.DEFAULT_MPS,
+                    "wa_pusher_ssl": True}
         for setting, field in ACCOUNT_FIELDS.items():
             values[setting] = account[field] if account else defaults.get(setting, False)
         return values
@@ -115,7 +146,7 @@ class ResConfigSettings(models.TransientModel):
         result = super().set_values()
         account_values = {field: self[setting] for setting, field in ACCOUNT_FIELDS.items()
                           if self[setting] or field != "webhook_verify_token"}
-        for secret in ("access_token", "app_secret"):
+        for secret in NEW_SECRETS:
             if self["wa_%s_encrypted" % secret]:  # already ciphertext: copied as is
                 account_values[secret + "_encrypted"] = self["wa_%s_encrypted" % secret]
         account = self.company_id.wa_account_id.sudo()
@@ -127,7 +158,7 @@ class ResConfigSettings(models.TransientModel):
             account_values["company_id"] = self.company_id.id
             self.env["wa.account"].sudo().create(account_values)
         # The ciphertext is not needed here any more.
-        self.write({"wa_access_token_encrypted": False, "wa_app_secret_encrypted": False})
+        self.write({"wa_%s_encrypted" % secret: False for secret in NEW_SECRETS})
         return result
 
     def _wa_account_or_error(self):
@@ -143,6 +174,10 @@ class ResConfigSettings(models.TransientModel):
     def action_wa_sync_templates(self):
         self.execute()
         return self._wa_account_or_error().action_sync_templates()
+
+    def action_wa_test_pusher(self):
+        self.execute()
+        return self._wa_account_or_error().action_test_pusher()
 
     def action_wa_open_account(self):
         self.execute()

@@ -7,6 +7,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import config, ormcache
 
+from ..cloud import broadcast
 from ..cloud import constants as C
 from ..cloud.client import CloudClient
 from ..cloud.crypto import CryptoError, TokenCipher, load_keys
@@ -73,6 +74,32 @@ class WaAccount(models.Model):
     access_token_set = fields.Boolean("Access Token Stored", compute="_compute_secrets_set")
     app_secret_set = fields.Boolean("App Secret Stored", compute="_compute_secrets_set")
 
+    # Optional Pusher broadcaster for dashboards outside Odoo (cloud/broadcast.py):
+    # off unless enabled; the secret is kept as the Meta ones are.
+    pusher_enabled = fields.Boolean(
+        "Broadcast to Pusher", copy=False,
+        help="Also send the live events (new message, status, conversation, typing) to a "
+             "Pusher app, for dashboards outside Odoo. Needs the pusher Python package.")
+    pusher_app_id = fields.Char("Pusher App ID", copy=False)
+    pusher_key = fields.Char("Pusher Key", copy=False)
+    pusher_cluster = fields.Char("Pusher Cluster", help="The app's cluster, e.g. us2 or mt1.")
+    pusher_host = fields.Char(
+        "Pusher Host",
+        help="Empty: Pusher's own host for the cluster. Another host for a Pusher-compatible "
+             "server of your own.")
+    pusher_port = fields.Integer("Pusher Port", help="Empty: 443 with HTTPS, 80 without.")
+    pusher_ssl = fields.Boolean("Pusher over HTTPS", default=True)
+    pusher_private = fields.Boolean(
+        "Private Pusher Channels",
+        help="Use private-whatsapp-org-… channels: only subscribers your dashboard's server "
+             "authorises receive the events. Public channels are open to anyone who knows "
+             "the app key.")
+    pusher_secret_encrypted = fields.Char(groups="base.group_system", copy=False)
+    pusher_secret = fields.Char(
+        compute="_compute_pusher_secret_mask", inverse="_inverse_pusher_secret",
+        groups="base.group_system", help="Pusher app secret; stored encrypted.")
+    pusher_secret_set = fields.Boolean("Pusher Secret Stored", compute="_compute_pusher_secret_set")
+
     conversation_ids = fields.One2many("wa.conversation", "account_id")
     queue_paused = fields.Boolean(
         "Sending Paused", readonly=True, copy=False,
@@ -125,6 +152,20 @@ class WaAccount(models.Model):
             stored = account.sudo()
             account.access_token = SECRET_MASK if stored.access_token_encrypted else False
             account.app_secret = SECRET_MASK if stored.app_secret_encrypted else False
+
+    # Apart from the Meta masks: a write to one mask protects its compute's fields.
+    @api.depends("pusher_secret_encrypted")
+    def _compute_pusher_secret_mask(self):
+        for account in self:
+            account.pusher_secret = SECRET_MASK if account.sudo().pusher_secret_encrypted else False
+
+    @api.depends("pusher_secret_encrypted")
+    def _compute_pusher_secret_set(self):
+        for account in self:
+            account.pusher_secret_set = bool(account.sudo().pusher_secret_encrypted)
+
+    def _inverse_pusher_secret(self):
+        self._store_secret("pusher_secret")
 
     def _inverse_access_token(self):
         self._store_secret("access_token")
@@ -182,7 +223,7 @@ class WaAccount(models.Model):
         cipher = self._cipher()
         accounts = self.sudo().with_context(active_test=False).search([])
         for account in accounts:
-            for name in ("access_token_encrypted", "app_secret_encrypted"):
+            for name in ("access_token_encrypted", "app_secret_encrypted", "pusher_secret_encrypted"):
                 if account[name]:
                     try:
                         account[name] = cipher.rotate(account[name])
@@ -195,6 +236,56 @@ class WaAccount(models.Model):
         count = self._rotate_secrets()
         return self._notify(_("Secrets re-encrypted"),
                             _("%s accounts now use the newest encryption key.", count), "success")
+
+    def _pusher_settings(self):
+        """This account's Pusher app (enabled or not); UserError when incomplete."""
+        self.ensure_one()
+        try:
+            return broadcast.PusherConfig(
+                app_id=(self.pusher_app_id or "").strip(), key=(self.pusher_key or "").strip(),
+                secret=self._secret("pusher_secret") or "",
+                cluster=(self.pusher_cluster or "").strip(), host=(self.pusher_host or "").strip(),
+                port=self.pusher_port or 0, ssl=self.pusher_ssl, private=self.pusher_private)
+        except ValueError as error:
+            raise UserError(_("Pusher of WhatsApp account %(name)s: %(error)s",
+                              name=self.name, error=error)) from None
+
+    def _pusher_config(self):
+        """The Pusher app the live events go to, or None: off, incomplete or no package.
+
+        Called while a transaction ends: it never raises.
+        """
+        self.ensure_one()
+        if not self.pusher_enabled or not broadcast.available():
+            return None
+        try:
+            return self._pusher_settings()
+        except UserError as error:
+            _logger.warning("WhatsApp account %s: Pusher broadcast skipped: %s", self.id, error)
+            return None
+
+    def action_test_pusher(self):
+        """Send one test event to the company channel now, and say how Pusher answered."""
+        self.ensure_one()
+        if not broadcast.available():
+            return self._notify(_("Pusher test failed"), _(
+                "The pusher Python package is not installed in Odoo's Python "
+                "(pip install pusher)."), "danger")
+        try:
+            config = self._pusher_settings()
+        except UserError as error:
+            return self._notify(_("Pusher test failed"), str(error), "danger")
+        channel = broadcast.org_channel(self.company_id.id, config.private)
+        problem = broadcast.Broadcaster().send(config, [{
+            "channel": channel, "name": broadcast.TEST_EVENT,
+            "data": broadcast.encode_data({"company_id": self.company_id.id})}])
+        if problem:
+            return self._notify(_("Pusher test failed"), _(
+                "%(app)s did not take the test event: %(problem)s",
+                app=config.label, problem=problem), "danger")
+        return self._notify(_("Pusher works"), _(
+            "%(app)s accepted a test event on %(channel)s.", app=config.label, channel=channel),
+            "success")
 
     def _client(self):
         self.ensure_one()

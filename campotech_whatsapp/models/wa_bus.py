@@ -1,5 +1,12 @@
+import functools
+import logging
+
 from odoo import api, models
 from odoo.tools import OrderedSet
+
+from ..cloud import broadcast
+
+_logger = logging.getLogger(__name__)
 
 EVENT_NEW_MESSAGE = "campotech_whatsapp/new-message"
 EVENT_STATUS = "campotech_whatsapp/status-update"
@@ -7,6 +14,13 @@ EVENT_CONVERSATION = "campotech_whatsapp/conversation-update"
 EVENT_TYPING = "campotech_whatsapp/typing"
 
 _PENDING = "campotech_whatsapp.bus"
+_PUSHER = "campotech_whatsapp.pusher"
+
+
+def _pusher_submit(items_by_config):
+    """After the commit: hand the transaction's events to the background sender."""
+    for config, items in items_by_config.items():
+        broadcast.BROADCASTER.submit(config, items)
 
 
 class WaBus(models.AbstractModel):
@@ -17,7 +31,9 @@ class WaBus(models.AbstractModel):
     nothing on rollback): a message created then marked sent in one
     transaction rings once, with its final state. Each event goes to the
     partners of the company's WhatsApp users only, never on a shared
-    channel, so no other company ever receives it.
+    channel, so no other company ever receives it. A company that enabled
+    Pusher on its account also gets each event on its Pusher channels,
+    after the commit (cloud/broadcast.py).
     """
 
     _name = "wa.bus"
@@ -37,6 +53,30 @@ class WaBus(models.AbstractModel):
     def _send(self, company, event, payload):
         for partner in self._audience(company):
             partner._bus_send(event, payload)
+        self._pusher_add(company, event, payload)
+
+    @api.model
+    def _pusher_add(self, company, event, payload):
+        """Also send the event to the company's Pusher app after the commit, when enabled.
+
+        Nothing is sent on rollback (postcommit), and nothing here may fail
+        the transaction: a broken Pusher configuration costs a log line.
+        """
+        try:
+            cr = self.env.cr
+            data = cr.postcommit.data.setdefault(_PUSHER, {"configs": {}, "items": {}})
+            if company.id not in data["configs"]:
+                account = company.sudo().wa_account_id
+                data["configs"][company.id] = account._pusher_config() if account else None
+            config = data["configs"][company.id]
+            if config is None:
+                return
+            if not data["items"]:
+                cr.postcommit.add(functools.partial(_pusher_submit, data["items"]))
+            data["items"].setdefault(config, []).extend(broadcast.event_items(
+                company.id, payload.get("conversation_id"), event, payload, config.private))
+        except Exception as error:  # a dashboard never breaks a transaction
+            _logger.warning("Pusher broadcast of %s skipped: %s", event, type(error).__name__)
 
     @api.model
     def _queue(self, kind, records):
@@ -69,6 +109,7 @@ class WaBus(models.AbstractModel):
                 audiences[company] = self._audience(company)
             for partner in audiences[company]:
                 partner._bus_send(event, payload)
+            self._pusher_add(company, event, payload)
 
         for message in new:
             conversation = message.conversation_id
