@@ -81,13 +81,12 @@ class WaAccount(models.Model):
         help="Also send the live events (new message, status, conversation, typing) to a "
              "Pusher app, for dashboards outside Odoo. Needs the pusher Python package.")
     pusher_app_id = fields.Char("Pusher App ID", copy=False)
-    pusher_key = fields.Char("Pusher Key", copy=False)
-    pusher_cluster = fields.Char("Pusher Cluster", help="The app's cluster, e.g. us2 or mt1.")
+    pusher_key = fields.Char(copy=False)
+    pusher_cluster = fields.Char(help="The app's cluster, e.g. us2 or mt1.")
     pusher_host = fields.Char(
-        "Pusher Host",
         help="Empty: Pusher's own host for the cluster. Another host for a Pusher-compatible "
              "server of your own.")
-    pusher_port = fields.Integer("Pusher Port", help="Empty: 443 with HTTPS, 80 without.")
+    pusher_port = fields.Integer(help="Empty: 443 with HTTPS, 80 without.")
     pusher_ssl = fields.Boolean("Pusher over HTTPS", default=True)
     pusher_private = fields.Boolean(
         "Private Pusher Channels",

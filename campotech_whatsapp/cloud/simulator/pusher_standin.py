@@ -273,6 +273,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(data)
-        except OSError:  # the client gave up waiting (hang): nothing to answer
-            pass
+        except OSError:  # the client gave up waiting (hang): nobody to answer
+            _logger.debug("pusher stand-in: the client left before the answer")
         self.close_connection = True
