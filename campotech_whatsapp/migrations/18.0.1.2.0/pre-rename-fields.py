@@ -15,9 +15,15 @@ triggers). So, before the module's models load (a ``pre-`` script):
 - the ``ir_model_fields`` row is renamed, so it keeps its id;
 - its xmlid ``field_<model>__<old>`` becomes ``field_<model>__<new>``: the
   upgrade then finds the field under its new xmlid and deletes nothing;
-- saved filters and export lists of the model that name the old field are
-  updated (as OpenUpgrade's ``rename_fields`` does; field paths through
-  another model, e.g. ``partner_id.whatsapp_number``, are not rewritten).
+- the views of the model (ours and any other addon's or customisation's) say
+  the new name: an upgrade validates each view it loads together with the
+  views inheriting the same parent, which still hold the old arch until their
+  turn comes (our two partner form extensions), so one stale name fails it;
+- saved filters, export lists and automation rules of the model that name the
+  old field are updated (as OpenUpgrade's ``rename_fields`` does for the
+  first two; field paths through another model, e.g.
+  ``partner_id.whatsapp_number``, and Python code of server actions are not
+  rewritten).
 
 Each step checks what is there first, so running the script again, or on a
 database where a step is already done, changes nothing.
@@ -43,6 +49,10 @@ RENAMES = [
     ("wa.notification", "message_error", "message_error_message", ()),
     ("wa.composer", "opted_out", "opt_out", ()),
 ]
+# Too common a word to replace in a view's arch ("state == 'error'", CSS
+# classes): the webhook log's views are reloaded from the addon's files, and
+# no view inherits them.
+NOT_IN_VIEWS = {"error"}
 
 # A domain leaf naming the field: ('old', <operator>, ...) or ["old", <operator>, ...].
 # The operator is required so that a value equal to the old name (the webhook
@@ -61,6 +71,8 @@ def migrate(cr, version):
         for field_model in (model, *inheriting):
             _rename_field_row(cr, field_model, old, new)
             _rename_field_xmlid(cr, field_model, old, new)
+            if old not in NOT_IN_VIEWS:
+                _rename_in_views(cr, field_model, old, new)
         _rename_references(cr, model, old, new)
 
 
@@ -108,6 +120,19 @@ def _rename_field_xmlid(cr, model, old, new):
         module=MODULE, old=prefix + old, new=prefix + new))
 
 
+def _rename_in_views(cr, model, old, new):
+    # arch_db is translatable (jsonb); a field name needs no JSON escaping.
+    # \m and \M: PostgreSQL's word boundaries (an underscore is part of a word).
+    cr.execute(SQL(
+        r"""UPDATE ir_ui_view
+               SET arch_db = regexp_replace(arch_db::text, %(pattern)s, %(new)s, 'g')::jsonb
+             WHERE model = %(model)s AND arch_db::text ~ %(pattern)s""",
+        model=model, pattern=r"\m%s\M" % old, new=new))
+    if cr.rowcount:
+        _logger.info("%s: %s view(s) of %s now name %s instead of %s",
+                     MODULE, cr.rowcount, model, new, old)
+
+
 def _rename_references(cr, model, old, new):
     """Saved filters (domain, grouping) and export lists of ``model`` naming the field."""
     cr.execute(SQL("UPDATE ir_exports_line l SET name = %s FROM ir_exports e "
@@ -134,3 +159,16 @@ def _rename_references(cr, model, old, new):
                            new_domain, new_context, filter_id))
             _logger.info("%s: saved filter %s now names %s instead of %s",
                          MODULE, filter_id, new, old)
+    cr.execute(SQL(
+        """SELECT a.id, a.filter_domain, a.filter_pre_domain
+             FROM base_automation a JOIN ir_model m ON m.id = a.model_id
+            WHERE m.model = %s""", model))
+    for rule_id, domain, pre_domain in cr.fetchall():
+        new_domain = leaf.sub(rename_leaf, domain) if domain else domain
+        new_pre_domain = leaf.sub(rename_leaf, pre_domain) if pre_domain else pre_domain
+        if (new_domain, new_pre_domain) != (domain, pre_domain):
+            cr.execute(SQL(
+                "UPDATE base_automation SET filter_domain = %s, filter_pre_domain = %s WHERE id = %s",
+                new_domain, new_pre_domain, rule_id))
+            _logger.info("%s: automation rule %s now names %s instead of %s",
+                         MODULE, rule_id, new, old)
