@@ -257,9 +257,11 @@ class WaWebhookLog(models.Model):
         if unstorable:
             # Everything else is applied; the log stays in error for a person
             # (when statuses were unmatched too, _retry_later counted this pass).
+            # No later pass can store these items, like an unreadable body: the
+            # pass is counted and none is planned.
             if not unmatched:
-                self.write({"attempts": self.attempts + 1, "error_message": "\n".join(notes),
-                            "next_attempt_at": False})
+                self._retry_later(PROCESS_RETRY, "items Meta would never send", "\n".join(notes),
+                                  unreadable=True)
             return
         self.write({
             "processed": True,
