@@ -206,7 +206,7 @@ def _median(values):
 # --- odoo_inbound -----------------------------------------------------------------------------
 
 _LOG_PROGRESS = ("SELECT count(*) FILTER (WHERE processed), "
-                 "count(*) FILTER (WHERE NOT processed AND error IS NOT NULL), count(*) "
+                 "count(*) FILTER (WHERE NOT processed AND error_message IS NOT NULL), count(*) "
                  "FROM wa_webhook_log")
 
 

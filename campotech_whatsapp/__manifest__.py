@@ -1,6 +1,6 @@
 {
     "name": "CampoTech WhatsApp",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Marketing/WhatsApp",
     "summary": "WhatsApp Business (Meta Cloud API) for customers, jobs and invoices",
     "author": "CampoTech",

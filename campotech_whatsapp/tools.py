@@ -53,7 +53,7 @@ def failed_attempt(record, decide, text, prefix=""):
 
     ``decide(attempts, now)`` is a RetryPolicy's decision for the attempts
     done so far; the record keeps them in ``<prefix>attempts``,
-    ``<prefix>error`` and ``<prefix>next_attempt_at`` (empty when no retry is
+    ``<prefix>error_message`` and ``<prefix>next_attempt_at`` (empty when no retry is
     planned). Returns the decision and the values, which the caller writes
     with whatever else the decision changes.
     """
@@ -61,7 +61,7 @@ def failed_attempt(record, decide, text, prefix=""):
     decision = decide(attempts, aware(fields.Datetime.now()))
     values = {
         prefix + "attempts": attempts,
-        prefix + "error": text,
+        prefix + "error_message": text,
         prefix + "next_attempt_at": odoo_datetime(decision.at) if decision.retry else False,
     }
     return decision, values

@@ -8,7 +8,7 @@ from ..tools import identity_domain
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    whatsapp_number = fields.Char(
+    wa_number = fields.Char(
         "WhatsApp Number", help="The number to write to on WhatsApp, if not the mobile.")
     wa_id = fields.Char("WhatsApp ID", copy=False, index=True,
                         help="The customer's id exactly as Meta last sent it.")
@@ -18,7 +18,7 @@ class ResPartner(models.Model):
         "WhatsApp Matching Key",
         compute="_compute_wa_customer_key", store=True, index=True, copy=False,
         help="Matching key of the WhatsApp number (Argentina 549/54, Mexico 521/52 unified).")
-    whatsapp_opt_out = fields.Boolean(
+    wa_opt_out = fields.Boolean(
         "WhatsApp Opt-out", help="The customer asked not to receive WhatsApp messages.")
     wa_phone_display = fields.Char(
         "WhatsApp", compute="_compute_wa_phone_display",
@@ -28,17 +28,17 @@ class ResPartner(models.Model):
     wa_conversation_count = fields.Integer(
         "WhatsApp Conversation Count", compute="_compute_wa_conversation_count")
 
-    @api.depends("wa_id", "whatsapp_number", "mobile", "phone", "wa_user_id", "country_id")
+    @api.depends("wa_id", "wa_number", "mobile", "phone", "wa_user_id", "country_id")
     def _compute_wa_customer_key(self):
         for partner in self:
             partner.wa_customer_key = phone.contact_key_of(
-                (partner.wa_id, partner.whatsapp_number, partner.mobile, partner.phone),
+                (partner.wa_id, partner.wa_number, partner.mobile, partner.phone),
                 partner.wa_user_id, region=partner.country_id.code or "AR") or False
 
-    @api.depends("whatsapp_number", "wa_id")
+    @api.depends("wa_number", "wa_id")
     def _compute_wa_phone_display(self):
         for partner in self:
-            number = partner.whatsapp_number or (phone.e164_from_wa_id(partner.wa_id) if partner.wa_id else "")
+            number = partner.wa_number or (phone.e164_from_wa_id(partner.wa_id) if partner.wa_id else "")
             partner.wa_phone_display = display.format_phone(number) or False
 
     def _compute_wa_conversation_count(self):
@@ -47,12 +47,12 @@ class ResPartner(models.Model):
         for partner in self:
             partner.wa_conversation_count = counts.get(partner, 0)
 
-    @api.onchange("whatsapp_number")
-    def _onchange_whatsapp_number(self):
-        if not self.whatsapp_number:
+    @api.onchange("wa_number")
+    def _onchange_wa_number(self):
+        if not self.wa_number:
             return None
         try:
-            self.whatsapp_number = phone.normalize(self.whatsapp_number, self.country_id.code or "AR")
+            self.wa_number = phone.normalize(self.wa_number, self.country_id.code or "AR")
         except phone.PhoneError as error:
             # Keep what was typed, and say why it cannot be used yet.
             return {"warning": {"title": self.env._("WhatsApp number"), "message": str(error)}}
@@ -76,7 +76,7 @@ class ResPartner(models.Model):
             return partner
         return self.sudo().create({
             "name": name or (phone.e164_from_wa_id(wa_id) if wa_id else user_id),
-            "whatsapp_number": phone.e164_from_wa_id(wa_id) if wa_id else False,
+            "wa_number": phone.e164_from_wa_id(wa_id) if wa_id else False,
             "wa_id": wa_id or False,
             "wa_user_id": user_id or False,
             "company_id": account.company_id.id,
@@ -96,10 +96,10 @@ class ResPartner(models.Model):
     # --- consent ---------------------------------------------------------------
 
     def write(self, vals):
-        if "whatsapp_opt_out" not in vals or self.env.context.get("wa_consent_logged"):
+        if "wa_opt_out" not in vals or self.env.context.get("wa_consent_logged"):
             return super().write(vals)
-        opt_out = bool(vals["whatsapp_opt_out"])
-        changed = self.filtered(lambda partner: partner.whatsapp_opt_out != opt_out)
+        opt_out = bool(vals["wa_opt_out"])
+        changed = self.filtered(lambda partner: partner.wa_opt_out != opt_out)
         if changed and not opt_out and not self.env.su and not self.env.user.has_group(
                 "campotech_whatsapp.group_wa_manager"):
             # The customer said STOP: only they (ALTA) or a manager may undo it.
@@ -121,9 +121,9 @@ class ResPartner(models.Model):
 
     def _wa_set_consent(self, opt_out, source, message=False, body=False):
         """Opt the partners in or out and log it; returns those that changed."""
-        changed = self.filtered(lambda partner: partner.whatsapp_opt_out != opt_out)
+        changed = self.filtered(lambda partner: partner.wa_opt_out != opt_out)
         if changed:
-            changed.sudo().with_context(wa_consent_logged=True).write({"whatsapp_opt_out": opt_out})
+            changed.sudo().with_context(wa_consent_logged=True).write({"wa_opt_out": opt_out})
             changed._wa_log_consent(opt_out, source, message, body)
         return changed
 

@@ -365,7 +365,7 @@ class WaConversation(models.Model):
             if partner.wa_id:
                 return phone_module.e164_from_wa_id(partner.wa_id), partner.wa_id
             region = partner.country_id.code or "AR"
-            for number in (partner.whatsapp_number, partner.mobile, partner.phone):
+            for number in (partner.wa_number, partner.mobile, partner.phone):
                 if number:
                     try:
                         return phone_module.normalize(number, region), None
@@ -409,7 +409,7 @@ class WaConversation(models.Model):
     def _contact_card(self, partner):
         card = {"name": {"formatted_name": partner.name, "first_name": partner.name}}
         phones = []
-        for number, kind in ((partner.whatsapp_number or partner.mobile, "CELL"),
+        for number, kind in ((partner.wa_number or partner.mobile, "CELL"),
                              (partner.phone, "WORK")):
             if number:
                 try:
@@ -430,7 +430,7 @@ class WaConversation(models.Model):
 
     def _check_opt_out(self):
         partner = self.partner_id
-        if not partner.whatsapp_opt_out:
+        if not partner.wa_opt_out:
             return
         if self.env.context.get("wa_automated"):
             raise UserError(_("%s asked not to receive WhatsApp messages: nothing automated is "
@@ -552,7 +552,7 @@ class WaConversation(models.Model):
                 "last_message_preview": conversation.last_message_preview or "",
                 "window_expires_at": fields.Datetime.to_string(conversation.window_expires_at) or False,
                 "window_open": conversation.window_open,
-                "opt_out": partner.whatsapp_opt_out,
+                "opt_out": partner.wa_opt_out,
                 "company_id": conversation.company_id.id,
             })
         return result
@@ -611,7 +611,7 @@ class WaConversation(models.Model):
             "email": self.partner_id.email or False,
             "city": self.partner_id.city or False,
             "street": self.partner_id.street or False,
-            "opt_out": self.partner_id.whatsapp_opt_out,
+            "opt_out": self.partner_id.wa_opt_out,
         }
         Task = self.env["project.task"]
         if Task.has_access("read"):
@@ -683,7 +683,7 @@ class WaConversation(models.Model):
             # customer they are talking to, as an inbound message would.
             partner = self.env["res.partner"].sudo().create({
                 "name": self.customer_name or self.customer_phone or self.wa_user_id,
-                "whatsapp_number": self.customer_phone or False,
+                "wa_number": self.customer_phone or False,
                 "wa_id": self.wa_id or False,
                 "wa_user_id": self.wa_user_id or False,
                 "company_id": self.company_id.id,

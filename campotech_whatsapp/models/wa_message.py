@@ -50,7 +50,7 @@ class WaMessage(models.Model):
          ("failed", "Failed")], default="none", required=True, index=True, readonly=True)
     media_attempts = fields.Integer(default=0, readonly=True)
     media_next_attempt_at = fields.Datetime(index=True, readonly=True)
-    media_error = fields.Char(readonly=True)
+    media_error_message = fields.Char("Media Error", readonly=True)
     template_id = fields.Many2one("wa.template", ondelete="set null", readonly=True)
     template_params = fields.Json(readonly=True)
     state = fields.Selection(STATES, default="pending", required=True, index=True, readonly=True)
@@ -184,7 +184,7 @@ class WaMessage(models.Model):
                     "res_id": self.id,
                 })
                 self.write({"attachment_id": attachment.id, "media_state": "done",
-                            "media_error": False, "mime_type": info.mime_type or self.mime_type})
+                            "media_error_message": False, "mime_type": info.mime_type or self.mime_type})
         except Exception as error:  # pylint: disable=broad-except
             # Meta's errors are classified for a retry; anything else (no
             # token, no key) fails this message only, with its reason shown.
@@ -309,7 +309,8 @@ class WaMessage(models.Model):
                     "mimetype": attachment.mimetype or message.mime_type or "",
                 } if attachment else False,
                 "media_state": message.media_state,
-                "media_error": message.media_error or False if message.media_state == "failed" else False,
+                "media_error_message": message.media_error_message or False
+                if message.media_state == "failed" else False,
                 "mime_type": message.mime_type or False,
                 "filename": message.media_filename or False,
                 "location": location,

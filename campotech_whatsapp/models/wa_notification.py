@@ -63,7 +63,7 @@ class WaNotification(models.Model):
     message_id = fields.Many2one("wa.message", "WhatsApp Message", index=True, ondelete="set null",
                                  readonly=True)
     message_state = fields.Selection(related="message_id.state", string="Delivery Status")
-    message_error = fields.Text(related="message_id.error_message", string="Meta's Error")
+    message_error_message = fields.Text(related="message_id.error_message", string="Meta's Error")
     inbound_message_id = fields.Many2one("wa.message", "Customer's Message", ondelete="set null",
                                          readonly=True)
     state = fields.Selection(STATES, default="queued", required=True, index=True, readonly=True)
@@ -145,7 +145,7 @@ class WaNotification(models.Model):
         """Run send(conversation) for partner's conversation, held for quiet hours."""
         if not partner:
             return self._skip(record, self.env._("The record has no customer to write to."))
-        if partner.whatsapp_opt_out:
+        if partner.wa_opt_out:
             return self._skip(record, self.env._(
                 "%(partner)s opted out of automated WhatsApp messages.", partner=partner.display_name))
         not_before = self._release_at(partner, self.company_id)

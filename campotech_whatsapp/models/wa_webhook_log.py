@@ -57,7 +57,7 @@ class WaWebhookLog(models.Model):
     signature = fields.Char()
     processed = fields.Boolean(default=False, index=True)
     processed_at = fields.Datetime()
-    error = fields.Text()
+    error_message = fields.Text("Error")
     attempts = fields.Integer(default=0)
     next_attempt_at = fields.Datetime(index=True)
     state = fields.Selection(
@@ -81,10 +81,10 @@ class WaWebhookLog(models.Model):
             return base64.b64decode(raw)
         return (self.payload or "").encode("utf-8")
 
-    @api.depends("processed", "error")
+    @api.depends("processed", "error_message")
     def _compute_state(self):
         for log in self:
-            log.state = "done" if log.processed else ("error" if log.error else "pending")
+            log.state = "done" if log.processed else ("error" if log.error_message else "pending")
 
     # --- receiving (inside Meta's request: no outbound HTTP here) ------------
 
@@ -122,20 +122,20 @@ class WaWebhookLog(models.Model):
         if ids.problem:
             # Meta's, since its secret verifies, yet unreadable: kept for a
             # person, never retried (no pass can read it better).
-            values["error"] = _("Not a WhatsApp webhook: %s", ids.problem)
+            values["error_message"] = _("Not a WhatsApp webhook: %s", ids.problem)
         elif not ids.names(account.phone_number_id, account.waba_id):
             # Same Meta app, but a number no account here is set up for.
-            values["error"] = _("Unknown phone_number_id %s: no WhatsApp account is set up for it.",
+            values["error_message"] = _("Unknown phone_number_id %s: no WhatsApp account is set up for it.",
                                 ", ".join(ids.phone_number_ids[:5]) or "-")
         # Given, so the stored compute costs no UPDATE at flush (_compute_state's rule).
-        values["state"] = "error" if values.get("error") else "pending"
+        values["state"] = "error" if values.get("error_message") else "pending"
         # The company in the context spares the read of the user that
         # env.company (the defaults' cache key) would do.
         log = self.with_context(allowed_company_ids=[account.company_id]).create(
             values).with_env(self.env)
-        if not values.get("error"):
+        if not values.get("error_message"):
             self._wake_processor()
-        return Receipt(Outcome.STORED, values.get("error") or "", log)
+        return Receipt(Outcome.STORED, values.get("error_message") or "", log)
 
     @api.model
     def _wake_processor(self):
@@ -180,7 +180,7 @@ class WaWebhookLog(models.Model):
         no account is set up for) waits for a person to process it again.
         """
         return [("processed", "=", False), ("account_id", "!=", False),
-                "|", ("error", "=", False), ("next_attempt_at", "<=", fields.Datetime.now())]
+                "|", ("error_message", "=", False), ("next_attempt_at", "<=", fields.Datetime.now())]
 
     def _process_safely(self):
         self.ensure_one()
@@ -257,14 +257,16 @@ class WaWebhookLog(models.Model):
         if unstorable:
             # Everything else is applied; the log stays in error for a person
             # (when statuses were unmatched too, _retry_later counted this pass).
+            # No later pass can store these items, like an unreadable body: the
+            # pass is counted and none is planned.
             if not unmatched:
-                self.write({"attempts": self.attempts + 1, "error": "\n".join(notes),
-                            "next_attempt_at": False})
+                self._retry_later(PROCESS_RETRY, "items Meta would never send", "\n".join(notes),
+                                  unreadable=True)
             return
         self.write({
             "processed": True,
             "processed_at": fields.Datetime.now(),
-            "error": "\n".join(notes) or False,
+            "error_message": "\n".join(notes) or False,
             "next_attempt_at": False,
         })
 
@@ -278,7 +280,7 @@ class WaWebhookLog(models.Model):
         # As the cron does: the log's own account decides, not the clicking
         # user's current company.
         logs = self.sudo()
-        logs.write({"processed": False, "attempts": 0, "next_attempt_at": False, "error": False})
+        logs.write({"processed": False, "attempts": 0, "next_attempt_at": False, "error_message": False})
         for log in logs.filtered("account_id"):
             log._process_safely()
 

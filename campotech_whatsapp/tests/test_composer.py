@@ -63,9 +63,9 @@ class TestComposer(TemplateMixin, OutboundMixin, TransactionCase):
 
     def test_opted_out_customer_needs_a_confirmation(self):
         template = self.approve(self.seed("trabajo_completado"))
-        self.customer.whatsapp_opt_out = True
+        self.customer.wa_opt_out = True
         form = self.composer(self.task, template_id=template)
-        self.assertTrue(form.opted_out)
+        self.assertTrue(form.opt_out)
         composer = form.save()
         with self.assertRaisesRegex(UserError, "Send anyway"):
             composer.action_send()

@@ -136,7 +136,7 @@ class TestInboundProcessing(WhatsAppCase):
     def test_status_overtaking_its_wamid_is_applied_on_a_later_pass(self):
         log = self.receive(self.status_payload(self.account_a, "wamid.LATE", "delivered"))
         self.assertEqual(log.state, "error", "kept for another pass, not marked done")
-        self.assertIn("wamid.LATE", log.error)
+        self.assertIn("wamid.LATE", log.error_message)
         self.assertTrue(log.next_attempt_at)
         message = self.outbound(self.account_a, "wamid.LATE")  # the sending transaction commits
         log.next_attempt_at = "2000-01-01 00:00:00"
@@ -150,7 +150,7 @@ class TestInboundProcessing(WhatsAppCase):
             log.next_attempt_at = "2000-01-01 00:00:00"
             self.env["wa.webhook.log"]._cron_process()
         self.assertEqual(log.state, "done")
-        self.assertIn("wamid.NOBODY", log.error)
+        self.assertIn("wamid.NOBODY", log.error_message)
 
     def test_username_customer_who_later_shows_a_number_stays_one_customer(self):
         user_id = "AR.13491208655302741918"
@@ -220,4 +220,4 @@ class TestInboundProcessing(WhatsAppCase):
         log = self.receive(self.two_account_payload())
         self.assertEqual(len(self.conversations(self.account_a)), 1)
         self.assertFalse(self.conversations(self.account_b))
-        self.assertIn("unknown phone_number_id 1002", log.error)
+        self.assertIn("unknown phone_number_id 1002", log.error_message)

@@ -69,7 +69,7 @@ class TestIsolation(WhatsAppMixin, HttpCase):
     def test_company_a_cannot_write_or_delete_company_b_records(self):
         writes = {"wa.conversation": {"status": "spam"}, "wa.message": {"body": "cambiado"},
                   "wa.template": {"name": "robado"}, "wa.outbound.queue": {"priority": 99},
-                  "wa.webhook.log": {"error": "tocado"}}
+                  "wa.webhook.log": {"error_message": "tocado"}}
         for model, record in self.records_b.items():
             for user in self.users(model):
                 as_user = self.env(user=user)[model].browse(record.id)
@@ -128,7 +128,7 @@ class TestIsolation(WhatsAppMixin, HttpCase):
                         ("web_read", [[record.id]], {"specification": {"display_name": {}}}),
                         ("read", [[record.id], ["company_id"]], {}),
                         ("write", [[record.id], {"priority": 1} if model == "wa.outbound.queue"
-                                   else {"error": "x"} if model == "wa.webhook.log"
+                                   else {"error_message": "x"} if model == "wa.webhook.log"
                                    else {"status": "spam"} if model == "wa.conversation"
                                    else {"body": "x"} if model == "wa.message"
                                    else {"name": "x"}], {}),

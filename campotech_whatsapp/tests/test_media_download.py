@@ -34,7 +34,7 @@ class TestMediaDownload(WhatsAppMixin, TransactionCase):
         self.env["wa.message"]._cron_download_media()
         self.assertEqual(message.media_state, "pending")
         self.assertEqual(message.media_attempts, 1)
-        self.assertIn("503", message.media_error)
+        self.assertIn("503", message.media_error_message)
         self.assertTrue(message.media_next_attempt_at)
         message.media_next_attempt_at = False  # the retry time has come
         self.env["wa.message"]._cron_download_media()
@@ -46,7 +46,7 @@ class TestMediaDownload(WhatsAppMixin, TransactionCase):
         self.env["wa.message"]._cron_download_media()
         self.assertFalse(message.attachment_id)
         self.assertEqual(message.media_state, "pending")
-        self.assertIn("sha256", message.media_error.lower())
+        self.assertIn("sha256", message.media_error_message.lower())
 
     def test_media_gone_at_meta_fails_for_good(self):
         message = self.receive_photo()
@@ -65,5 +65,5 @@ class TestMediaDownload(WhatsAppMixin, TransactionCase):
         self.account_a.access_token = False
         self.env["wa.message"]._cron_download_media()
         self.assertEqual(photo_a.media_state, "failed")
-        self.assertIn("access token", photo_a.media_error)
+        self.assertIn("access token", photo_a.media_error_message)
         self.assertEqual(photo_b.media_state, "done")

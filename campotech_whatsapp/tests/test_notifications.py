@@ -115,7 +115,7 @@ class TestJobNotifications(NotificationMixin, TransactionCase):
         self.assertEqual([m.template_id.name for m in self.sent_for(task)], ["tecnico_asignado"] * 2)
 
     def test_opted_out_customer_gets_nothing_and_the_skip_is_noted(self):
-        self.customer.whatsapp_opt_out = True
+        self.customer.wa_opt_out = True
         task = self.task(date_deadline=datetime(2026, 12, 15, 17, 30))
         self.assertFalse(self.sent_for(task))
         entry = self.ledger(task, "job_scheduled")
@@ -126,7 +126,7 @@ class TestJobNotifications(NotificationMixin, TransactionCase):
     def test_stop_on_whatsapp_keeps_automated_notices_off_after_an_ordinary_message(self):
         self.customer_writes(text="BAJA")
         self.customer_writes(text="Hola, una consulta por la factura")
-        self.assertTrue(self.customer.whatsapp_opt_out)
+        self.assertTrue(self.customer.wa_opt_out)
         task = self.task(date_deadline=datetime(2026, 12, 15, 17, 30))
         self.assertFalse(self.sent_for(task))
         self.assertEqual(self.ledger(task, "job_scheduled").state, "skipped")

@@ -128,7 +128,7 @@ class TestOutboundSend(OutboundMixin, WhatsAppCase):
         self.assertEqual(partner.wa_id, "5491122223333")
 
     def test_opt_out_blocks_automated_and_asks_for_manual(self):
-        self.conversation.partner_id.whatsapp_opt_out = True
+        self.conversation.partner_id.wa_opt_out = True
         with self.assertRaisesRegex(UserError, "nothing automated"):
             self.conversation.with_context(wa_automated=True).send_text("Recordatorio")
         with self.assertRaisesRegex(UserError, "Confirm"):

@@ -98,7 +98,7 @@ class TestOutboundTemplates(OutboundMixin, TemplateMixin, TransactionCase):
 
     def test_opted_out_customers_get_no_automated_template(self):
         template = self.approve(self.seed("trabajo_programado"))
-        self.customer.whatsapp_opt_out = True
+        self.customer.wa_opt_out = True
         conversation = self.env["wa.conversation"]._for_recipient(partner=self.customer)
         with self.assertRaisesRegex(UserError, "nothing automated"):
             conversation.with_context(wa_automated=True).send_template(

@@ -42,7 +42,7 @@ class TestWebhookAckPath(WhatsAppMixin, HttpCase):
         self.assertEqual(self.post("a-rotated-secret"), 200)
         latest = self.env["wa.webhook.log"].search([], order="id desc", limit=1)
         self.assertEqual(latest.account_id, self.account_a)
-        self.assertFalse(latest.error, "the account's new number is known at once")
+        self.assertFalse(latest.error_message, "the account's new number is known at once")
         self.account_a.active = False
         self.assertEqual(self.post("a-rotated-secret"), 403, "an archived account signs nothing")
         company_c = self.env["res.company"].create({"name": "CampoTech Rosario"})

@@ -80,11 +80,11 @@ class TestWebhookController(WhatsAppMixin, HttpCase):
         self.assertEqual(response.status_code, 200)
         log = self.logs()
         self.assertEqual(log.account_id, self.account_b)
-        self.assertIn("Unknown phone_number_id", log.error)
+        self.assertIn("Unknown phone_number_id", log.error_message)
         self.env["wa.webhook.log"]._cron_process()
         log.action_reprocess()
         self.assertFalse(self.env["wa.message"].search([]))
-        self.assertIn("unknown phone_number_id 1001", log.error)
+        self.assertIn("unknown phone_number_id 1001", log.error_message)
 
     def test_unknown_phone_number_id_is_kept_with_an_error(self):
         payload = self.inbound_payload(self.account_a, {"type": "text"})
@@ -94,7 +94,7 @@ class TestWebhookController(WhatsAppMixin, HttpCase):
         self.assertEqual(response.status_code, 200)
         log = self.logs()
         self.assertEqual(log.state, "error")
-        self.assertIn("999", log.error)
+        self.assertIn("999", log.error_message)
         self.env["wa.webhook.log"]._cron_process()
         self.assertFalse(self.env["wa.message"].search([]))
 
@@ -146,7 +146,7 @@ class TestWebhookController(WhatsAppMixin, HttpCase):
         self.assertEqual(log.state, "error")
         log.action_reprocess()
         self.assertEqual(log.state, "error")
-        self.assertIn("not valid JSON", log.error)
+        self.assertIn("not valid JSON", log.error_message)
         self.assertEqual(log.attempts, 1)
 
     def test_simulator_delivers_every_message_type_signed(self):

@@ -117,8 +117,8 @@ class TestWebhookHostileBodies(WhatsAppMixin, HttpCase):
         for log, raw in zip(logs, bodies):
             self.assertIn(log.state, ("done", "error"), raw[:60])
             if log.state == "error":
-                self.assertTrue(any(text in log.error for text in KNOWN_ERRORS),
-                                "%r: %s" % (raw[:60], log.error[:300]))
+                self.assertTrue(any(text in log.error_message for text in KNOWN_ERRORS),
+                                "%r: %s" % (raw[:60], log.error_message[:300]))
                 self.assertFalse(log.next_attempt_at, "no retry can read it better")
 
     def test_a_signed_body_that_is_not_a_webhook_is_kept_unread_and_not_processed(self):
@@ -129,7 +129,7 @@ class TestWebhookHostileBodies(WhatsAppMixin, HttpCase):
         log = self.logs()
         self.assertEqual(log._raw_body(), raw)
         self.assertEqual(log.state, "error")
-        self.assertIn("not UTF-8", log.error)
+        self.assertIn("not UTF-8", log.error_message)
         self.assertEqual(log.event_type, "unknown")
         self.assertEqual(log.payload, "\\x1f\\x8b\\x00\\xff binary \\x00 garbage")
         self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
@@ -148,8 +148,8 @@ class TestWebhookHostileBodies(WhatsAppMixin, HttpCase):
         log = self.logs()
         self.assertEqual(self.env["wa.message"].search([]).mapped("body"), ["Hola"])
         self.assertEqual(log.state, "error")
-        self.assertIn("not stored", log.error)
-        self.assertIn("more than the %d" % C.WAMID_MAX, log.error)
+        self.assertIn("not stored", log.error_message)
+        self.assertIn("more than the %d" % C.WAMID_MAX, log.error_message)
         self.assertFalse(log.next_attempt_at)
         self.assertEqual(log.attempts, 1)
         self.env["wa.webhook.log"]._cron_process()

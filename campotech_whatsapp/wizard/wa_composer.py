@@ -31,7 +31,7 @@ class WaComposer(models.TransientModel):
     variable_ids = fields.One2many("wa.composer.variable", "composer_id",
                                    compute="_compute_variable_ids", store=True, readonly=False)
     preview = fields.Text(compute="_compute_preview")
-    opted_out = fields.Boolean(related="partner_id.whatsapp_opt_out")
+    opt_out = fields.Boolean(related="partner_id.wa_opt_out")
     opt_out_confirmed = fields.Boolean(
         "Send anyway", help="The customer asked not to receive WhatsApp messages; tick to send "
                             "this one all the same.")
@@ -103,7 +103,7 @@ class WaComposer(models.TransientModel):
         self.ensure_one()
         if not self.partner_id and not self.phone:
             raise UserError(_("Choose a customer or type a number."))
-        if self.opted_out and not self.opt_out_confirmed:
+        if self.opt_out and not self.opt_out_confirmed:
             raise UserError(_("%s asked not to receive WhatsApp messages. Tick \"Send anyway\" "
                               "to send this one.", self.partner_id.display_name))
         conversation = self.env["wa.conversation"]._for_recipient(
