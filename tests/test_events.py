@@ -2,6 +2,7 @@
 updates, and the odd payloads Meta really sends."""
 
 import copy
+import dataclasses
 import datetime
 import json
 import pathlib
@@ -86,6 +87,34 @@ def test_every_fixture_parses_into_json_serialisable_items(fixture):
         json.dumps(status.to_dict())
     for update in batch.template_updates():
         json.dumps(update.to_dict())
+
+
+def _items(batch):
+    for change in batch.changes:
+        yield change
+        yield from change.contacts
+        yield from change.errors
+        if change.template_update:
+            yield change.template_update
+        for item in change.messages + change.statuses:
+            yield item
+            yield from item.errors
+            for part in (getattr(item, "contact", None), getattr(item, "media", None),
+                         getattr(item, "context", None)):
+                if part is not None:
+                    yield part
+
+
+@pytest.mark.parametrize("fixture", ALL_FIXTURES)
+def test_parsed_items_are_whole_frozen_dataclasses(fixture):
+    # The parser builds them without their __init__ (types._frozen), for speed:
+    # each must still hold every field, compare equal to its copy and refuse writes.
+    batch = events.parse_webhook(load(fixture))
+    for item in [batch, *_items(batch)]:
+        assert set(vars(item)) == {field.name for field in dataclasses.fields(item)}, item
+        assert dataclasses.replace(item) == item
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            item.problem = "x"
 
 
 def test_text_message_carries_sender_time_and_account():

@@ -15,6 +15,9 @@ import re
 from .errors import CloudError
 
 _PREFIX = "sha256="
+# What follows the prefix, once lower-cased: a regex, because a per-character
+# loop in Python costs more than the HMAC of a 5 kB body.
+_HEX_DIGEST = re.compile("[0-9a-f]{64}")
 
 
 class SignatureError(CloudError):
@@ -38,8 +41,12 @@ def sign(raw_body, app_secret):
     """Return the X-Hub-Signature-256 header value Meta would send for raw_body."""
     if isinstance(raw_body, str):
         raw_body = raw_body.encode()
-    digest = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return _PREFIX + digest
+    return _PREFIX + _digest(raw_body, app_secret).hex()
+
+
+def _digest(raw_body, app_secret):
+    # hmac.digest is OpenSSL's one-shot HMAC, without the HMAC object of hmac.new.
+    return hmac.digest(app_secret.encode(), raw_body, hashlib.sha256)
 
 
 def check_signature(raw_body, header, app_secret):
@@ -52,11 +59,12 @@ def check_signature(raw_body, header, app_secret):
     if not header.startswith(_PREFIX):
         raise SignatureError("malformed X-Hub-Signature-256 header (expected 'sha256=<hex>')")
     received = header[len(_PREFIX):].lower()
-    if len(received) != 64 or any(c not in "0123456789abcdef" for c in received):
+    if not _HEX_DIGEST.fullmatch(received):
         raise SignatureError("malformed X-Hub-Signature-256 header (expected 64 hex digits)")
     if isinstance(raw_body, str):
         raw_body = raw_body.encode()
-    if not hmac.compare_digest(sign(raw_body, app_secret)[len(_PREFIX):], received):
+    # Constant time: compare_digest of two 32-byte digests.
+    if not hmac.compare_digest(_digest(raw_body, app_secret), bytes.fromhex(received)):
         raise SignatureError("X-Hub-Signature-256 does not match the request body")
 
 
