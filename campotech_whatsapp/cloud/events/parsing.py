@@ -9,8 +9,8 @@ from .types import (
     TemplateStatusUpdate, WebhookBatch, WebhookPayloadError,
 )
 from .values import (
-    clean_text, _dict, _dicts, _graph_id, _int, _json_type, _lenient, _Malformed, _number,
-    _plain, _Problems, _storable, _str, _timestamp, _Unstorable, _user_id, _wa_id, _wamid,
+    clean_text, _dict, _dicts, _graph_id, _int, _json_type, _Malformed, _number,
+    _plain, _plain_storable, _Problems, _storable, _str, _timestamp, _Unstorable, _user_id, _wa_id, _wamid,
 )
 
 # What the chat shows for messages that carry no text of their own: English
@@ -84,25 +84,26 @@ def _read_location(message):
     return "📍 " + label, {"location": location}, None, None
 
 
-def _plains(value):
-    """[_plain(item) for item in _dicts(value)], in one call: a card has four such lists."""
+def _plains(value, depth):
+    """The _plain_storable copy of each object of a list, the list being at depth."""
     if not value or not isinstance(value, list):
         return []
-    return [_plain(item) for item in value if isinstance(item, dict)]
+    return [_plain_storable(item, depth + 1) for item in value if isinstance(item, dict)]
 
 
 def _contact_card(card):
+    """A shared contact, storable as it is: a card sits at depth 2 of the metadata."""
     name = _dict(card.get("name"))
     full_name = _str(name.get("formatted_name")) or " ".join(
         part for part in (_str(name.get("first_name")), _str(name.get("last_name"))) if part)
     return {
         "name": full_name or None,
-        "name_parts": _plain(name),
-        "phones": _plains(card.get("phones")),
-        "emails": _plains(card.get("emails")),
-        "org": _plain(card.get("org")) or None,
-        "urls": _plains(card.get("urls")),
-        "addresses": _plains(card.get("addresses")),
+        "name_parts": _plain_storable(name, 3),
+        "phones": _plains(card.get("phones"), 3),
+        "emails": _plains(card.get("emails"), 3),
+        "org": _plain_storable(card.get("org"), 3) or None,
+        "urls": _plains(card.get("urls"), 3),
+        "addresses": _plains(card.get("addresses"), 3),
         "birthday": _str(card.get("birthday")),
     }
 
@@ -117,7 +118,7 @@ def _read_contacts(message):
         labels.append(card["name"] or _str(phone))
     labels = labels or [None]
     return (lambda tr: "👤 " + ", ".join(label or tr(TEXT_CONTACT) for label in labels),
-            {"contacts": _storable(cards, 1)}, None, None)
+            {"contacts": cards}, None, None)
 
 
 def _parse_response_json(value):
@@ -185,7 +186,7 @@ def _order_summary(items, note, tr):
 
 def _read_order(message):
     part = _part(message, "order")
-    items = _plains(part.get("product_items"))
+    items = [_plain(item) for item in _dicts(part.get("product_items"))]
     note = _str(part.get("text"))
     data = {"catalog_id": _str(part.get("catalog_id")), "text": note,
             "product_items": _storable(items, 2)}
@@ -239,14 +240,25 @@ _READERS = {
 def _read_context(value):
     if not isinstance(value, dict):
         return None
-    referred_product = _plain(value.get("referred_product"))
-    # Only a pointer to another message: an implausible one points nowhere.
+    # Only a pointer to another message: an implausible one points nowhere
+    # (as _lenient reads them, without its call).
+    try:
+        from_ = _wa_id(value.get("from"))
+    except _Unstorable:
+        from_ = None
+    try:
+        wamid = _wamid(value.get("id"))
+    except _Unstorable:
+        wamid = None
+    referred_product = value.get("referred_product")
     return _frozen(MessageContext, {
-        "from_": _lenient(_wa_id, value.get("from")),
-        "id": _lenient(_wamid, value.get("id")),
+        "from_": from_,
+        "id": wamid,
         "forwarded": value.get("forwarded") is True,
         "frequently_forwarded": value.get("frequently_forwarded") is True,
-        "referred_product": _storable(referred_product, 2) if referred_product else None,
+        # {catalog_id, product_retailer_id}, at depth 2 of the metadata.
+        "referred_product": (_plain_storable(referred_product, 2) or None
+                             if referred_product else None),
     })
 
 
@@ -381,7 +393,7 @@ def _status(data, phone_number_id):
         "timestamp": _timestamp(get("timestamp")),
         "recipient_id": _str(get("recipient_id")),
         "recipient_user_id": _str(get("recipient_user_id")),
-        "errors": _errors(get("errors")),
+        "errors": _errors(get("errors")) if "errors" in data else [],
         "conversation": _conversation(get("conversation")),
         "pricing": _pricing(get("pricing")),
         "biz_opaque_callback_data": _str(get("biz_opaque_callback_data")),

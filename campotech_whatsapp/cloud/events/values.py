@@ -181,12 +181,14 @@ def _number(value):
 
 def _timestamp(value):
     """Meta's epoch seconds (a string, usually) as an aware UTC datetime."""
-    if type(value) is str and len(value) < 12 and value.isascii() and value.isdigit():
-        seconds = int(value)  # Meta's usual "1763980007": eleven digits stay below year 9999
-    else:
-        seconds = _int(value)
-        if seconds is None:
+    if type(value) is str:  # as _int reads it: int() of the string
+        try:
+            return _fromtimestamp(int(value), _UTC)
+        except (ValueError, OverflowError, OSError):
             return None
+    seconds = _int(value)
+    if seconds is None:
+        return None
     try:
         return _fromtimestamp(seconds, _UTC)
     except (OverflowError, OSError, ValueError):
@@ -237,3 +239,23 @@ def _storable(value, depth=0):
 def _plain(data):
     """A shallow copy of data keeping only the keys whose values are set."""
     return {key: val for key, val in _dict(data).items() if val not in (None, "", [], {})}
+
+
+def _plain_storable(data, depth):
+    """_storable(_plain(data), depth), in one pass: the parts of a contact card or an order."""
+    if not isinstance(data, dict):
+        return {}
+    if data and depth >= C.METADATA_DEPTH_MAX:
+        return _storable(_plain(data), depth)  # let _storable say it is too deep
+    copy = {}
+    for key, item in data.items():
+        if item is None or item == "" or item == [] or item == {}:
+            continue
+        key = clean_text(key if type(key) is str else str(key))
+        if type(item) is str:
+            copy[key] = item if _is_clean(item) else _UNSTORABLE.sub("\ufffd", item)
+        elif item is True or item is False:
+            copy[key] = item
+        else:
+            copy[key] = _storable(item, depth + 1)
+    return copy
