@@ -150,6 +150,13 @@ def test_image_exposes_media_reference_for_download():
     assert message.metadata["media"]["id"] == "1503284820434127"
 
 
+def test_media_metadata_is_a_copy_of_the_media_reference():
+    message = only_message(load("image"))
+    assert message.metadata["media"] == message.media.to_dict()
+    message.metadata["media"]["id"] = "999"
+    assert message.media.id == "1503284820434127"
+
+
 def test_document_keeps_filename_and_shows_it_when_there_is_no_caption():
     data = load_dict("document")
     del first_message_dict(data)["document"]["caption"]

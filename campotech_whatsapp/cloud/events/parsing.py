@@ -53,7 +53,7 @@ def _read_media(message):
         raise _Malformed("'%s' has no media id" % kind)
     caption = _str(part.get("caption"))
     filename = _str(part.get("filename"), C.MEDIA_FILENAME_MAX)
-    media = _frozen(MediaRef, {
+    fields = {
         "id": media_id,
         "mime_type": _str(part.get("mime_type"), C.MIME_TYPE_MAX),
         "sha256": _str(part.get("sha256"), C.MIME_TYPE_MAX),
@@ -61,9 +61,11 @@ def _read_media(message):
         "filename": filename,
         "voice": part.get("voice") is True,
         "animated": part.get("animated") is True,
-    })
+    }
     text = caption or (filename if kind == "document" else None) or ""
-    return text, {"media": media.to_dict()}, media, None
+    # The metadata is MediaRef.to_dict(): a copy of the same fields, never the
+    # frozen instance's own dict.
+    return text, {"media": dict(fields)}, _frozen(MediaRef, fields), None
 
 
 def _coordinate(value, limit, name):
