@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import json
 import pathlib
+import pickle
 
 import pytest
 
@@ -112,7 +113,8 @@ def test_parsed_items_are_whole_frozen_dataclasses(fixture):
     batch = events.parse_webhook(load(fixture))
     for item in [batch, *_items(batch)]:
         assert set(vars(item)) == {field.name for field in dataclasses.fields(item)}, item
-        assert dataclasses.replace(item) == item
+        assert dataclasses.replace(item) == item == copy.deepcopy(item)
+        assert pickle.loads(pickle.dumps(item)) == item
         with pytest.raises(dataclasses.FrozenInstanceError):
             item.problem = "x"
 
