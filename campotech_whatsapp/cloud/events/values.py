@@ -242,7 +242,7 @@ def _plain(data):
 
 
 def _plain_storable(data, depth):
-    """_storable(_plain(data), depth), in one pass: the parts of a contact card or an order."""
+    """_storable(_plain(data), depth), in one pass: a contact card's parts, a referred product."""
     if not isinstance(data, dict):
         return {}
     if data and depth >= C.METADATA_DEPTH_MAX:
