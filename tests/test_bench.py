@@ -22,8 +22,12 @@ PER_CALL = r": median %s us, p95 %s us, %s %%s/s \(n=\d+\)" % (NUM, NUM, NUM)
 
 EXPECTED = {
     "parse": [re.escape(name) + PER_CALL % "payloads" for name in (
-        "parse.check_signature", "parse.json_loads", "parse.parse_webhook",
-        "parse.verify_and_parse")],
+        "parse.check_signature", "parse.json_loads", "parse.routing_ids", "parse.parse_webhook",
+        "parse.verify_and_parse", "parse.verify_and_route", "parse.typed_objects_only")]
+    + [r"parse\.%s_vs_json_loads: %s× json\.loads of the same bytes, .*\(medians; goal ≤ 2×\)$"
+       % (name, NUM) for name in ("verify_and_parse", "verify_and_route")]
+    + [r"parse\.floor: json\.loads 1× \+ HMAC %s× \+ building the typed objects alone %s× = %s×"
+       % (NUM, NUM, NUM)],
     "build": [re.escape(name) + PER_CALL % "calls" for name in (
         "build.text", "build.media", "build.buttons", "build.list_message",
         "build.template_components", "build.template_components_from_dict",

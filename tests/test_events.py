@@ -2,9 +2,11 @@
 updates, and the odd payloads Meta really sends."""
 
 import copy
+import dataclasses
 import datetime
 import json
 import pathlib
+import pickle
 
 import pytest
 
@@ -88,6 +90,35 @@ def test_every_fixture_parses_into_json_serialisable_items(fixture):
         json.dumps(update.to_dict())
 
 
+def _items(batch):
+    for change in batch.changes:
+        yield change
+        yield from change.contacts
+        yield from change.errors
+        if change.template_update:
+            yield change.template_update
+        for item in change.messages + change.statuses:
+            yield item
+            yield from item.errors
+            for part in (getattr(item, "contact", None), getattr(item, "media", None),
+                         getattr(item, "context", None)):
+                if part is not None:
+                    yield part
+
+
+@pytest.mark.parametrize("fixture", ALL_FIXTURES)
+def test_parsed_items_are_whole_frozen_dataclasses(fixture):
+    # The parser builds them without their __init__ (types._frozen), for speed:
+    # each must still hold every field, compare equal to its copy and refuse writes.
+    batch = events.parse_webhook(load(fixture))
+    for item in [batch, *_items(batch)]:
+        assert set(vars(item)) == {field.name for field in dataclasses.fields(item)}, item
+        assert dataclasses.replace(item) == item == copy.deepcopy(item)
+        assert pickle.loads(pickle.dumps(item)) == item
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            item.problem = "x"
+
+
 def test_text_message_carries_sender_time_and_account():
     message = only_message(load("text"))
     assert message.id.startswith("wamid.")
@@ -119,6 +150,13 @@ def test_image_exposes_media_reference_for_download():
         sha256="3c1b9f5c0a6c4a0f4b8f2e7d9a1c5e3b7d2f4a6c8e0b1d3f5a7c9e2b4d6f8a0c",
         caption="Así quedó la pérdida de agua")
     assert message.metadata["media"]["id"] == "1503284820434127"
+
+
+def test_media_metadata_is_a_copy_of_the_media_reference():
+    message = only_message(load("image"))
+    assert message.metadata["media"] == message.media.to_dict()
+    message.metadata["media"]["id"] = "999"
+    assert message.media.id == "1503284820434127"
 
 
 def test_document_keeps_filename_and_shows_it_when_there_is_no_caption():
