@@ -170,3 +170,25 @@ export function initials(name) {
         .map((word) => word[0].toUpperCase())
         .join("");
 }
+
+/**
+ * Whether the agent can react to a message: a customer's message, once
+ * WhatsApp has it (a reaction points at its wamid), and not a reaction itself.
+ */
+export function canReact(message) {
+    return (
+        message.direction === "inbound" &&
+        !["reaction", "unknown"].includes(message.type) &&
+        message.state !== "failed"
+    );
+}
+
+/** The agents' current reaction on a message ("" for none), from reactionsByMessage's list. */
+export function ownReaction(reactions) {
+    return (reactions || []).find((reaction) => reaction.direction === "outbound")?.emoji || "";
+}
+
+/** The emoji to send when the agent picks ``chosen``: the same one again takes it back. */
+export function reactionToSend(current, chosen) {
+    return chosen === current ? "" : chosen;
+}

@@ -2,8 +2,11 @@ import { beforeEach, describe, expect, test } from "@odoo/hoot";
 import { mockDate } from "@odoo/hoot-mock";
 import { patchTranslations } from "@web/../tests/web_test_helpers";
 import {
+    canReact,
     groupByDay,
     mergeMessages,
+    ownReaction,
+    reactionToSend,
     reactionsByMessage,
     relativeTime,
     tickOf,
@@ -83,5 +86,25 @@ describe("campotech_whatsapp chat", () => {
         expect(matchesTab(c, "mine", 8)).toBe(false);
         expect(matchesTab({ ...c, status: "spam" }, "all", 7)).toBe(false);
         expect(matchesTab({ ...c, status: "closed" }, "closed", 7)).toBe(true);
+    });
+
+    test("the agent reacts to the customer's messages; the same emoji again takes it back", () => {
+        expect(canReact(message(1, "2026-12-01 10:00:00"))).toBe(true);
+        expect(canReact(message(2, "2026-12-01 10:00:00", { type: "image" }))).toBe(true);
+        expect(canReact(message(3, "2026-12-01 10:00:00", { direction: "outbound" }))).toBe(false);
+        expect(canReact(message(4, "2026-12-01 10:00:00", { type: "reaction" }))).toBe(false);
+        expect(canReact(message(5, "2026-12-01 10:00:00", { type: "unknown" }))).toBe(false);
+        const reactions = reactionsByMessage([
+            message(10, "2026-12-01 10:00:00"),
+            message(11, "2026-12-01 10:01:00", { type: "reaction", body: "❤️", reply_to: { id: 10 } }),
+            message(12, "2026-12-01 10:02:00", {
+                type: "reaction", direction: "outbound", body: "👍", reply_to: { id: 10 },
+            }),
+        ])[10];
+        expect(ownReaction(reactions)).toBe("👍");
+        expect(ownReaction(undefined)).toBe("");
+        expect(reactionToSend("👍", "👍")).toBe("");
+        expect(reactionToSend("👍", "🙏")).toBe("🙏");
+        expect(reactionToSend("", "👍")).toBe("👍");
     });
 });
