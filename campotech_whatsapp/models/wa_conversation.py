@@ -543,7 +543,11 @@ class WaConversation(models.Model):
                 "phone": display.format_phone(conversation.customer_phone),
                 "e164": conversation.customer_phone or False,
                 "account_id": conversation.account_id.id,
-                "partner": {"id": partner.id, "name": partner.name} if partner else False,
+                # image: whether to show the partner's picture or the initials
+                # (bin_size: only whether it exists, not its bytes).
+                "partner": {"id": partner.id, "name": partner.name,
+                            "image": bool(partner.with_context(bin_size=True).image_128)}
+                if partner else False,
                 "user": {"id": user.id, "name": user.name} if user else False,
                 "status": conversation.status,
                 "status_label": statuses.get(conversation.status, ""),

@@ -139,7 +139,7 @@ class TestInbox(OutboundMixin, TransactionCase):
         self.assertEqual(created.wa_customer_key, key)
         known = self.env["res.partner"].create({"name": "Juana Pérez", "email": "juana@example.com"})
         summary = self.conversation.with_user(self.agent).wa_link_partner(known.id)[0]
-        self.assertEqual(summary["partner"], {"id": known.id, "name": "Juana Pérez"})
+        self.assertEqual(summary["partner"], {"id": known.id, "name": "Juana Pérez", "image": False})
         self.assertEqual(summary["name"], "Juana Pérez")
         self.assertEqual(self.conversation.partner_id, known)
         self.assertEqual(known.wa_customer_key, key)

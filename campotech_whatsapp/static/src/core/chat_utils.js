@@ -192,3 +192,15 @@ export function ownReaction(reactions) {
 export function reactionToSend(current, chosen) {
     return chosen === current ? "" : chosen;
 }
+
+/**
+ * A steady colour for a customer without a picture, from their name, so
+ * rows of a list tell apart at a glance (light enough for dark initials).
+ */
+export function avatarColor(name) {
+    let hash = 0;
+    for (const char of name || "") {
+        hash = (hash * 31 + char.codePointAt(0)) % 360;
+    }
+    return `hsl(${hash}, 45%, 82%)`;
+}

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, test } from "@odoo/hoot";
 import { mockDate } from "@odoo/hoot-mock";
 import { patchTranslations } from "@web/../tests/web_test_helpers";
 import {
+    avatarColor,
     canReact,
     groupByDay,
     mergeMessages,
@@ -12,6 +13,7 @@ import {
     tickOf,
 } from "@campotech_whatsapp/core/chat_utils";
 import { matchesTab } from "@campotech_whatsapp/core/wa_store_service";
+import { tabLabel } from "@campotech_whatsapp/inbox/conversation_list";
 
 const { DateTime } = luxon;
 
@@ -106,5 +108,16 @@ describe("campotech_whatsapp chat", () => {
         expect(reactionToSend("👍", "👍")).toBe("");
         expect(reactionToSend("👍", "🙏")).toBe("🙏");
         expect(reactionToSend("", "👍")).toBe("👍");
+    });
+
+    test("tab labels: our own terms, read without their prefix when untranslated", () => {
+        expect(tabLabel("Inbox tab: Open")).toBe("Open");
+        expect(tabLabel("Abiertas")).toBe("Abiertas");
+    });
+
+    test("a customer without a picture keeps one colour, and two customers differ", () => {
+        expect(avatarColor("Marta Sosa")).toBe(avatarColor("Marta Sosa"));
+        expect(avatarColor("Marta Sosa")).not.toBe(avatarColor("Carlos Gómez"));
+        expect(avatarColor("")).toMatch(/^hsl\(\d+, 45%, 82%\)$/);
     });
 });
