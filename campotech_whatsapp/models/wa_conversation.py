@@ -667,6 +667,8 @@ class WaConversation(models.Model):
             "name": self.env._("WhatsApp · %s", record.display_name) if record else self.env._("WhatsApp"),
             "target": "new",
             "params": params,
+            # A chat has no "Ok" to press: the dialog closes with its ×.
+            "context": {"footer": False},
         }
 
     def wa_save_note(self, note):
