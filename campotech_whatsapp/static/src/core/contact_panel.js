@@ -84,6 +84,7 @@ export class WaContactPanel extends Component {
         });
     }
 
+    /** Call a conversation method; false (and the server's reason shown) when it was refused. */
     async run(method, args = []) {
         try {
             const result = await this.orm.call("wa.conversation", method, [[this.props.conversationId], ...args]);
@@ -92,8 +93,10 @@ export class WaContactPanel extends Component {
             } else {
                 await this.store.loadConversation(this.props.conversationId);
             }
+            return true;
         } catch (error) {
             this.notification.add(error?.data?.message || String(error), { type: "danger" });
+            return false;
         }
     }
 
@@ -104,8 +107,9 @@ export class WaContactPanel extends Component {
     /** Hand the conversation to another agent; the others see it at once (conversation-update). */
     async onAssigneeChange(ev) {
         const userId = parseInt(ev.target.value) || false;
-        if (userId !== (this.conversation.user?.id || false)) {
-            await this.run("wa_assign", [userId]);
+        const current = this.conversation.user?.id || false;
+        if (userId !== current && !(await this.run("wa_assign", [userId]))) {
+            ev.target.value = current || ""; // refused: show who still has it
         }
     }
 
@@ -130,9 +134,10 @@ export class WaContactPanel extends Component {
         if (!option.partnerId) {
             return;
         }
-        await this.run("wa_link_partner", [option.partnerId]);
-        await this.load(this.props.conversationId);
-        this.notification.add(_t("Linked to %s", option.label), { type: "success" });
+        if (await this.run("wa_link_partner", [option.partnerId])) {
+            await this.load(this.props.conversationId);
+            this.notification.add(_t("Linked to %s", option.label), { type: "success" });
+        }
     }
 
     async createPartner() {
