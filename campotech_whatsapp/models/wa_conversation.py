@@ -543,7 +543,11 @@ class WaConversation(models.Model):
                 "phone": display.format_phone(conversation.customer_phone),
                 "e164": conversation.customer_phone or False,
                 "account_id": conversation.account_id.id,
-                "partner": {"id": partner.id, "name": partner.name} if partner else False,
+                # image: whether to show the partner's picture or the initials
+                # (bin_size: only whether it exists, not its bytes).
+                "partner": {"id": partner.id, "name": partner.name,
+                            "image": bool(partner.with_context(bin_size=True).image_128)}
+                if partner else False,
                 "user": {"id": user.id, "name": user.name} if user else False,
                 "status": conversation.status,
                 "status_label": statuses.get(conversation.status, ""),
@@ -663,6 +667,8 @@ class WaConversation(models.Model):
             "name": self.env._("WhatsApp · %s", record.display_name) if record else self.env._("WhatsApp"),
             "target": "new",
             "params": params,
+            # A chat has no "Ok" to press: the dialog closes with its ×.
+            "context": {"footer": False},
         }
 
     def wa_save_note(self, note):
@@ -671,6 +677,8 @@ class WaConversation(models.Model):
         return True
 
     def wa_assign(self, user_id=False):
+        if user_id:
+            self._wa_check_assignable(user_id)
         self.write({"user_id": user_id or False})
         return self._wa_client_format()
 
@@ -678,7 +686,9 @@ class WaConversation(models.Model):
         """Link the conversation to a partner; without one, create it from the number."""
         self.ensure_one()
         partner = self.env["res.partner"].browse(partner_id) if partner_id else False
-        if not partner:
+        if partner:
+            self._wa_attach_partner(partner)
+        else:
             # Agents may not create contacts in general, but one for the
             # customer they are talking to, as an inbound message would.
             partner = self.env["res.partner"].sudo().create({
@@ -688,7 +698,7 @@ class WaConversation(models.Model):
                 "wa_user_id": self.wa_user_id or False,
                 "company_id": self.company_id.id,
             })
-        self.partner_id = partner
+            self.partner_id = partner
         return self._wa_client_format()
 
     def wa_get_messages(self, before_id=False, after_id=False, limit=40):
@@ -735,6 +745,62 @@ class WaConversation(models.Model):
         self.sudo().typing_sent_at = now
         self._send_read_receipt(last.wamid, typing=True)
         return True
+
+    # --- the contact panel: handing over, and who the customer is ---------------
+
+    def _wa_assignable_users(self):
+        """Who this conversation may be handed to: its company's WhatsApp users."""
+        self.ensure_one()
+        return self.env["res.users"].search([
+            ("groups_id", "in", self.env.ref("campotech_whatsapp.group_wa_user").id),
+            ("company_ids", "in", self.company_id.id), ("share", "=", False)], order="name")
+
+    def wa_assignable_users(self):
+        """The agents the contact panel offers, as {id, name}."""
+        return [{"id": user.id, "name": user.name} for user in self._wa_assignable_users()]
+
+    def _wa_check_assignable(self, user_id):
+        for conversation in self:
+            if int(user_id) not in conversation._wa_assignable_users().ids:
+                raise UserError(_("Only a WhatsApp user of %s can take this conversation.",
+                                  conversation.company_id.name))
+
+    def _wa_attach_partner(self, partner):
+        """Make an existing ``partner`` this conversation's customer, and the one
+        contact its number finds.
+
+        Partners are found by ``wa_customer_key`` (an inbound message from a
+        new conversation, "New conversation", a form's WhatsApp button), which
+        reads the partner's wa_id first. So the partner takes the
+        conversation's WhatsApp identity through _store_canonical_wa_id (as
+        the next inbound message would do anyway), and the partner it replaces
+        (usually the one the first message created from the number) gives up
+        the WhatsApp fields that were this number; its mobile and phone, which
+        people typed, stay.
+        """
+        self.ensure_one()
+        partner = partner.exists()
+        if not partner:
+            raise UserError(_("That contact no longer exists."))
+        partner.check_access("read")
+        previous = self.partner_id
+        if previous and previous != partner:
+            values = {}
+            if self.wa_id and previous.wa_id == self.wa_id:
+                values["wa_id"] = False
+            if self.wa_user_id and previous.wa_user_id == self.wa_user_id:
+                values["wa_user_id"] = False
+            if previous.whatsapp_number and phone_module.contact_key(
+                    previous.whatsapp_number, region=previous.country_id.code or "AR") == self.customer_key:
+                values["whatsapp_number"] = False
+            if values:
+                previous.sudo().write(values)
+        self.partner_id = partner
+        if self.wa_user_id and not partner.wa_user_id:
+            partner.sudo().wa_user_id = self.wa_user_id
+        if not partner.whatsapp_number and self.customer_phone and partner.wa_customer_key != self.customer_key:
+            partner.sudo().whatsapp_number = self.customer_phone
+        self._store_canonical_wa_id(self.wa_id)
 
 
 TYPING_INTERVAL = timedelta(seconds=25)

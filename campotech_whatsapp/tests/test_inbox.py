@@ -1,6 +1,10 @@
 from datetime import timedelta
 
+import json
+
 from odoo import fields
+from odoo.addons.bus.models.bus import channel_with_db, json_dump
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .outbound_common import OutboundMixin
@@ -127,3 +131,58 @@ class TestInbox(OutboundMixin, TransactionCase):
         other = new_test_user(self.env, "inbox_other", groups="campotech_whatsapp.group_wa_user")
         self.conversation.user_id = other
         self.assertEqual(self.Conversation.get_unread_counter(), 0)
+
+    def test_an_unknown_number_is_linked_to_an_existing_contact(self):
+        """The dispatcher says who writes: the number now finds that contact only."""
+        created = self.conversation.partner_id  # made from the first message
+        key = self.conversation.customer_key
+        self.assertEqual(created.wa_customer_key, key)
+        known = self.env["res.partner"].create({"name": "Juana Pérez", "email": "juana@example.com"})
+        summary = self.conversation.with_user(self.agent).wa_link_partner(known.id)[0]
+        self.assertEqual(summary["partner"], {"id": known.id, "name": "Juana Pérez", "image": False})
+        self.assertEqual(summary["name"], "Juana Pérez")
+        self.assertEqual(self.conversation.partner_id, known)
+        self.assertEqual(known.wa_customer_key, key)
+        self.assertEqual(known.wa_id, self.conversation.wa_id)
+        self.assertNotEqual(created.wa_customer_key, key, "the contact made from the number let it go")
+        self.assertEqual(self.env["res.partner"].search([("wa_customer_key", "=", key)]), known)
+        Partner = self.env["res.partner"]
+        self.assertEqual(Partner._wa_find_or_create(self.account_a, self.conversation.wa_id), known)
+        self.assertEqual(self.env["wa.conversation"]._for_recipient(partner=known), self.conversation)
+        self.customer_writes(text="Soy Juana, ¿a qué hora vienen?")
+        self.assertEqual(self.conversation.partner_id, known, "the next message keeps the link")
+
+    def test_a_contact_with_another_number_keeps_it_and_follows_this_one(self):
+        known = self.env["res.partner"].create({"name": "Juana Pérez", "mobile": "+54 9 351 555-0000"})
+        self.conversation.with_user(self.agent).wa_link_partner(known.id)
+        self.assertEqual(known.mobile, "+54 9 351 555-0000")
+        self.assertEqual(known.wa_customer_key, self.conversation.customer_key)
+
+    def test_the_panel_offers_the_company_whatsapp_users_and_pushes_the_handover(self):
+        other = self.company_user("inbox_beto", self.company_a, name="Beto")
+        foreign = self.company_user("inbox_carla", self.company_b, name="Carla")
+        accountant = self.company_user("inbox_dora", self.company_a, groups="base.group_user")
+        conversation = self.conversation.with_user(self.agent)
+        offered = {u["id"] for u in conversation.wa_assignable_users()}
+        self.assertIn(self.agent.id, offered)
+        self.assertIn(other.id, offered)
+        self.assertNotIn(foreign.id, offered)
+        self.assertNotIn(accountant.id, offered)
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        last = self.env["bus.bus"].sudo().search([], order="id desc", limit=1).id or 0
+        summary = conversation.wa_assign(other.id)[0]
+        self.assertEqual(summary["user"], {"id": other.id, "name": "Beto"})
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        channel = json_dump(channel_with_db(self.env.cr.dbname, other.partner_id))
+        pushed = [json.loads(row.message) for row in self.env["bus.bus"].sudo().search(
+            [("id", ">", last), ("channel", "=", channel)])]
+        updates = [m["payload"]["conversation"] for m in pushed
+                   if m["type"] == "campotech_whatsapp/conversation-update"]
+        self.assertEqual([u["user"]["id"] for u in updates], [other.id])
+        with self.assertRaises(UserError):
+            conversation.wa_assign(foreign.id)
+        with self.assertRaises(UserError):
+            conversation.wa_assign(accountant.id)
+        self.assertEqual(self.conversation.user_id, other)

@@ -14,9 +14,9 @@ from .common import SECRET_A
 from .outbound_common import CUSTOMER, OutboundMixin
 
 
-@tagged("post_install", "-at_install")
-class TestInboxTour(OutboundMixin, HttpCase):
-    """The inbox in a real browser, live over the bus.
+class LiveTourCase(OutboundMixin, HttpCase):
+    """A chat screen in a real browser, live over the bus, while the test
+    plays the customer (signed webhooks) and Meta (the simulator's statuses).
 
     Odoo turns the websocket off during tests and drops post-commit hooks
     (where the bus says "new notifications" to PostgreSQL). Here the
@@ -62,8 +62,10 @@ class TestInboxTour(OutboundMixin, HttpCase):
             for log in env["wa.webhook.log"].search([("processed", "=", False)]):
                 log._process_safely()
 
-    def play_customer_and_meta(self, errors):
-        """The customer writes once the chat is open; Meta reports the reply's statuses."""
+    def play_customer_and_meta(self, errors, reply="Sí, llegamos a las 10", then=None):
+        """The customer writes once the chat is open; Meta reports the reply's
+        statuses; ``then(env)``, if given, runs last (say, to send what the
+        agent queued afterwards)."""
         # Code run from this thread keeps to the test transaction, as in the test's own thread.
         threading.current_thread().testing = True
         try:
@@ -82,32 +84,85 @@ class TestInboxTour(OutboundMixin, HttpCase):
                         time.sleep(1.5)  # long enough for the pending clock to be seen
                         queue._process_queue()
                     message = env["wa.message"].search(
-                        [("direction", "=", "outbound"), ("body", "=", "Sí, llegamos a las 10")])
+                        [("direction", "=", "outbound"), ("body", "=", reply)])
                     wamid = message.wamid
             self.assertTrue(wamid, "the reply never reached the simulator")
             for status in ("delivered", "read"):
                 time.sleep(1.5)
                 self.post_webhook(self.status_payload(self.account_a, wamid, status))
+            if then:
+                then()
         except Exception as error:  # pylint: disable=broad-except
             errors.append(error)
+
+    def play(self, url, tour, **kwargs):
+        """Run ``tour`` from ``url`` while the customer and Meta play their part."""
+        errors = []
+        threads = [threading.Thread(target=self.notify_bus, daemon=True),
+                   threading.Thread(target=self.play_customer_and_meta, args=(errors,),
+                                    kwargs=kwargs, daemon=True)]
+        for thread in threads:
+            thread.start()
+        self.start_tour(url, tour, login="admin", timeout=150)
+        threads[1].join(30)
+        self.stop.set()
+        self.assertFalse(errors, errors)
+
+
+@tagged("post_install", "-at_install")
+class TestInboxTour(LiveTourCase):
+    """The inbox: a customer's message appears without a reload, the reply's ticks move."""
 
     def test_inbox_live_reply_and_ticks(self):
         self.env["res.partner"].create({"name": "Juana Tour", "mobile": "+" + CUSTOMER})
         conversation = self.customer_writes(text="Hola, ¿vienen hoy?")
         self.assertEqual(conversation.partner_id.name, "Juana Tour")
-        errors = []
-        threads = [threading.Thread(target=self.notify_bus, daemon=True),
-                   threading.Thread(target=self.play_customer_and_meta, args=(errors,), daemon=True)]
-        for thread in threads:
-            thread.start()
-        self.start_tour("/odoo/action-campotech_whatsapp.action_wa_inbox",
-                        "campotech_whatsapp_inbox", login="admin", timeout=120)
-        threads[1].join(30)
-        self.stop.set()
-        self.assertFalse(errors, errors)
+        self.play("/odoo/action-campotech_whatsapp.action_wa_inbox", "campotech_whatsapp_inbox")
         reply = self.env["wa.message"].search([("body", "=", "Sí, llegamos a las 10")])
         self.assertEqual(reply.state, "read")
         self.assertEqual(conversation.unread_count, 0, "opening the chat marked it read")
+
+
+@tagged("post_install", "-at_install")
+class TestJobChatTour(LiveTourCase):
+    """The same chat from a job's form: the WhatsApp button opens the
+    customer's conversation, the customer's message arrives live, and the
+    agent's reply and reaction keep the job as their origin."""
+
+    def send_reactions(self):
+        """The agent reacted once the ticks were blue: the queue sends it to Meta."""
+        deadline = time.time() + 40
+        while time.time() < deadline:
+            time.sleep(0.5)
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                queue = env["wa.outbound.queue"]
+                if queue.search_count([("message_type", "=", "reaction"), ("state", "=", "pending")]):
+                    queue._process_queue()
+                    return
+        raise AssertionError("the agent's reaction was never queued")
+
+    def test_job_form_chat_live_reply_origin_and_ticks(self):
+        partner = self.env["res.partner"].create({"name": "Juana Tour", "mobile": "+" + CUSTOMER})
+        conversation = self.customer_writes(text="Hola, ¿vienen hoy?")
+        project = self.env["project.project"].create({"name": "Servicio técnico"})
+        task = self.env["project.task"].create({
+            "name": "Cambiar termotanque", "project_id": project.id, "partner_id": partner.id})
+        self.play("/odoo/project.task/%d" % task.id, "campotech_whatsapp_job_chat",
+                  then=self.send_reactions)
+        reply = self.env["wa.message"].search([("body", "=", "Sí, llegamos a las 10")])
+        self.assertEqual(reply.conversation_id, conversation)
+        self.assertEqual(reply.state, "read")
+        self.assertEqual((reply.res_model, reply.res_id), ("project.task", task.id))
+        logged = task.message_ids.filtered(lambda m: "Sí, llegamos a las 10" in (m.body or ""))
+        self.assertEqual(len(logged), 1, "the reply is logged on the job's chatter")
+        question = self.env["wa.message"].search([("body", "=", "¿Llegan a las 10?")])
+        reaction = self.env["wa.message"].search([("message_type", "=", "reaction"),
+                                                  ("direction", "=", "outbound")])
+        self.assertEqual((reaction.body, reaction.reply_to_id), ("👍", question))
+        sent = [m["body"] for m in self.sent() if m["body"].get("type") == "reaction"]
+        self.assertEqual([m["reaction"] for m in sent],
+                         [{"message_id": question.wamid, "emoji": "👍"}])
 
 
 @tagged("post_install", "-at_install")

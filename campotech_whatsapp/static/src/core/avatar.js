@@ -1,5 +1,5 @@
 import { Component } from "@odoo/owl";
-import { initials } from "./chat_utils";
+import { avatarColor, initials } from "./chat_utils";
 
 /** A customer's or agent's round picture, or their initials. */
 export class WaAvatar extends Component {
@@ -22,6 +22,7 @@ export class WaAvatar extends Component {
 
     get style() {
         const size = this.props.size;
-        return `width:${size}px;height:${size}px;min-width:${size}px;font-size:${Math.round(size * 0.4)}px`;
+        const box = `width:${size}px;height:${size}px;min-width:${size}px;font-size:${Math.round(size * 0.4)}px`;
+        return this.url ? box : `${box};background:${avatarColor(this.props.name)}`;
     }
 }

@@ -170,3 +170,37 @@ export function initials(name) {
         .map((word) => word[0].toUpperCase())
         .join("");
 }
+
+/**
+ * Whether the agent can react to a message: a customer's message, once
+ * WhatsApp has it (a reaction points at its wamid), and not a reaction itself.
+ */
+export function canReact(message) {
+    return (
+        message.direction === "inbound" &&
+        !["reaction", "unknown"].includes(message.type) &&
+        message.state !== "failed"
+    );
+}
+
+/** The agents' current reaction on a message ("" for none), from reactionsByMessage's list. */
+export function ownReaction(reactions) {
+    return (reactions || []).find((reaction) => reaction.direction === "outbound")?.emoji || "";
+}
+
+/** The emoji to send when the agent picks ``chosen``: the same one again takes it back. */
+export function reactionToSend(current, chosen) {
+    return chosen === current ? "" : chosen;
+}
+
+/**
+ * A steady colour for a customer without a picture, from their name, so
+ * rows of a list tell apart at a glance (light enough for dark initials).
+ */
+export function avatarColor(name) {
+    let hash = 0;
+    for (const char of name || "") {
+        hash = (hash * 31 + char.codePointAt(0)) % 360;
+    }
+    return `hsl(${hash}, 45%, 82%)`;
+}

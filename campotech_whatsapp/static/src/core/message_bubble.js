@@ -1,7 +1,8 @@
-import { Component } from "@odoo/owl";
+import { Component, useRef } from "@odoo/owl";
+import { useEmojiPicker } from "@web/core/emoji_picker/emoji_picker";
 import { _t } from "@web/core/l10n/translation";
 import { useService } from "@web/core/utils/hooks";
-import { tickOf, toDateTime } from "./chat_utils";
+import { canReact, ownReaction, reactionToSend, tickOf, toDateTime } from "./chat_utils";
 
 /** One message as a chat bubble: its content by type, the time and the tick. */
 export class WaMessageBubble extends Component {
@@ -16,6 +17,45 @@ export class WaMessageBubble extends Component {
     setup() {
         this.orm = useService("orm");
         this.notification = useService("notification");
+        this.store = useService("campotech_whatsapp.store");
+        this.reactRef = useRef("react");
+        useEmojiPicker(this.reactRef, { onSelect: (emoji) => this.react(emoji) });
+    }
+
+    get canReact() {
+        return canReact(this.message);
+    }
+
+    get ownReaction() {
+        return ownReaction(this.props.reactions);
+    }
+
+    /**
+     * React to the customer's message (through the outbound queue, like any
+     * send); picking the emoji already there, or clicking it, takes it back.
+     */
+    async react(emoji) {
+        const message = this.message;
+        try {
+            await this.orm.call("wa.conversation", "send_reaction", [
+                [message.conversation_id],
+                message.id,
+                reactionToSend(this.ownReaction, emoji),
+            ]);
+        } catch (error) {
+            this.notification.add(error?.data?.message || String(error), {
+                type: "danger",
+                title: _t("Not sent"),
+            });
+            return;
+        }
+        await this.store.catchUp(message.conversation_id);
+    }
+
+    onReactionClick(reaction) {
+        if (reaction.direction === "outbound") {
+            this.react(reaction.emoji);
+        }
     }
 
     async onRetry() {
@@ -33,6 +73,7 @@ export class WaMessageBubble extends Component {
         template: _t("Template"),
         customer: _t("Customer"),
         you: _t("You"),
+        removeReaction: _t("Your reaction: click to take it back"),
     };
 
     get quoteAuthor() {

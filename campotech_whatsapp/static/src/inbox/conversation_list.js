@@ -6,6 +6,17 @@ import { debounce } from "@web/core/utils/timing";
 import { relativeTime, windowLeft } from "../core/chat_utils";
 import { WaAvatar } from "../core/avatar";
 
+/**
+ * A tab's label. The web client's translations are one table for all
+ * modules, where Discuss's "Open" ("Abierto") and "All" ("Todos") win over
+ * ours; the tabs speak of conversations ("Abiertas", "Todas"), so their
+ * terms are our own, and untranslated they read without the prefix.
+ */
+export function tabLabel(translated) {
+    const text = String(translated);
+    return text.startsWith("Inbox tab: ") ? text.slice("Inbox tab: ".length) : text;
+}
+
 /** The inbox's left column: search, tabs and the conversations, newest first. */
 export class WaConversationList extends Component {
     static template = "campotech_whatsapp.ConversationList";
@@ -21,11 +32,11 @@ export class WaConversationList extends Component {
         this.state = useState({ search: this.store.state.search });
         this.search = debounce(() => this.store.setFilter({ search: this.state.search }), 300);
         this.tabs = [
-            { id: "all", label: _t("All") },
-            { id: "unread", label: _t("Unread"), count: "unread" },
-            { id: "open", label: _t("Open") },
-            { id: "closed", label: _t("Closed") },
-            { id: "mine", label: _t("Mine"), count: "mine" },
+            { id: "all", label: tabLabel(_t("Inbox tab: All")) },
+            { id: "unread", label: tabLabel(_t("Inbox tab: Unread")), count: "unread" },
+            { id: "open", label: tabLabel(_t("Inbox tab: Open")) },
+            { id: "closed", label: tabLabel(_t("Inbox tab: Closed")) },
+            { id: "mine", label: tabLabel(_t("Inbox tab: Mine")), count: "mine" },
         ];
         // Relative times ("hace 5 min") move on without any event.
         this.clock = useState({ now: luxon.DateTime.now() });

@@ -2,13 +2,18 @@ import { beforeEach, describe, expect, test } from "@odoo/hoot";
 import { mockDate } from "@odoo/hoot-mock";
 import { patchTranslations } from "@web/../tests/web_test_helpers";
 import {
+    avatarColor,
+    canReact,
     groupByDay,
     mergeMessages,
+    ownReaction,
+    reactionToSend,
     reactionsByMessage,
     relativeTime,
     tickOf,
 } from "@campotech_whatsapp/core/chat_utils";
 import { matchesTab } from "@campotech_whatsapp/core/wa_store_service";
+import { tabLabel } from "@campotech_whatsapp/inbox/conversation_list";
 
 const { DateTime } = luxon;
 
@@ -83,5 +88,36 @@ describe("campotech_whatsapp chat", () => {
         expect(matchesTab(c, "mine", 8)).toBe(false);
         expect(matchesTab({ ...c, status: "spam" }, "all", 7)).toBe(false);
         expect(matchesTab({ ...c, status: "closed" }, "closed", 7)).toBe(true);
+    });
+
+    test("the agent reacts to the customer's messages; the same emoji again takes it back", () => {
+        expect(canReact(message(1, "2026-12-01 10:00:00"))).toBe(true);
+        expect(canReact(message(2, "2026-12-01 10:00:00", { type: "image" }))).toBe(true);
+        expect(canReact(message(3, "2026-12-01 10:00:00", { direction: "outbound" }))).toBe(false);
+        expect(canReact(message(4, "2026-12-01 10:00:00", { type: "reaction" }))).toBe(false);
+        expect(canReact(message(5, "2026-12-01 10:00:00", { type: "unknown" }))).toBe(false);
+        const reactions = reactionsByMessage([
+            message(10, "2026-12-01 10:00:00"),
+            message(11, "2026-12-01 10:01:00", { type: "reaction", body: "❤️", reply_to: { id: 10 } }),
+            message(12, "2026-12-01 10:02:00", {
+                type: "reaction", direction: "outbound", body: "👍", reply_to: { id: 10 },
+            }),
+        ])[10];
+        expect(ownReaction(reactions)).toBe("👍");
+        expect(ownReaction(undefined)).toBe("");
+        expect(reactionToSend("👍", "👍")).toBe("");
+        expect(reactionToSend("👍", "🙏")).toBe("🙏");
+        expect(reactionToSend("", "👍")).toBe("👍");
+    });
+
+    test("tab labels: our own terms, read without their prefix when untranslated", () => {
+        expect(tabLabel("Inbox tab: Open")).toBe("Open");
+        expect(tabLabel("Abiertas")).toBe("Abiertas");
+    });
+
+    test("a customer without a picture keeps one colour, and two customers differ", () => {
+        expect(avatarColor("Marta Sosa")).toBe(avatarColor("Marta Sosa"));
+        expect(avatarColor("Marta Sosa")).not.toBe(avatarColor("Carlos Gómez"));
+        expect(avatarColor("")).toMatch(/^hsl\(\d+, 45%, 82%\)$/);
     });
 });
