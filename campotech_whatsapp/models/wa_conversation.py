@@ -790,16 +790,16 @@ class WaConversation(models.Model):
                 values["wa_id"] = False
             if self.wa_user_id and previous.wa_user_id == self.wa_user_id:
                 values["wa_user_id"] = False
-            if previous.whatsapp_number and phone_module.contact_key(
-                    previous.whatsapp_number, region=previous.country_id.code or "AR") == self.customer_key:
-                values["whatsapp_number"] = False
+            if previous.wa_number and phone_module.contact_key(
+                    previous.wa_number, region=previous.country_id.code or "AR") == self.customer_key:
+                values["wa_number"] = False
             if values:
                 previous.sudo().write(values)
         self.partner_id = partner
         if self.wa_user_id and not partner.wa_user_id:
             partner.sudo().wa_user_id = self.wa_user_id
-        if not partner.whatsapp_number and self.customer_phone and partner.wa_customer_key != self.customer_key:
-            partner.sudo().whatsapp_number = self.customer_phone
+        if not partner.wa_number and self.customer_phone and partner.wa_customer_key != self.customer_key:
+            partner.sudo().wa_number = self.customer_phone
         self._store_canonical_wa_id(self.wa_id)
 
 
