@@ -10,6 +10,10 @@ class WaRecordMixin(models.AbstractModel):
 
     wa_conversation_count = fields.Integer("WhatsApp Conversation Count", compute="_compute_wa_counts")
     wa_message_count = fields.Integer("WhatsApp Message Count", compute="_compute_wa_counts")
+    # What the smart button shows: the customer's whole chat, not only what this
+    # record sent (a job whose customer wrote 12 times must not read "0").
+    wa_chat_message_count = fields.Integer("WhatsApp Chat Message Count", compute="_compute_wa_counts")
+    wa_unread_count = fields.Integer("WhatsApp Unread Count", compute="_compute_wa_counts")
 
     def _wa_partner(self):
         return self.partner_id.commercial_partner_id
@@ -19,8 +23,12 @@ class WaRecordMixin(models.AbstractModel):
         Message = self.env["wa.message"]
         for record in self:
             partner = record._wa_partner()
-            record.wa_conversation_count = Conversation.search_count(
-                [("partner_id", "child_of", partner.id)]) if partner else 0
+            conversations = Conversation.search(
+                [("partner_id", "child_of", partner.id)]) if partner else Conversation
+            record.wa_conversation_count = len(conversations)
+            record.wa_unread_count = sum(conversations.mapped("unread_count"))
+            record.wa_chat_message_count = Message.search_count(
+                [("conversation_id", "in", conversations.ids)]) if conversations else 0
             record.wa_message_count = Message.search_count(
                 [("res_model", "=", record._name), ("res_id", "=", record.id)]) if record.id else 0
 

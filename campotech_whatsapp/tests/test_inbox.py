@@ -108,6 +108,21 @@ class TestInbox(OutboundMixin, TransactionCase):
         logged = task.message_ids.filtered(lambda m: "Llegamos a las 10" in (m.body or ""))
         self.assertEqual(len(logged), 1)
 
+    def test_the_job_button_counts_the_customers_whole_chat_and_its_unread(self):
+        partner = self.conversation.partner_id
+        project = self.env["project.project"].create({"name": "Servicio técnico"})
+        task = self.env["project.task"].create({
+            "name": "Revisar split", "project_id": project.id, "partner_id": partner.id})
+        chat = self.env["wa.message"].search_count([("conversation_id", "=", self.conversation.id)])
+        self.conversation.send_text("Mañana pasamos")
+        task.invalidate_recordset()
+        self.assertEqual(task.wa_chat_message_count, chat + 1,
+                         "the button counts the customer's chat, not only what this job sent")
+        self.assertEqual(task.wa_message_count, 0)
+        self.conversation.unread_count = 3
+        task.invalidate_recordset()
+        self.assertEqual(task.wa_unread_count, 3)
+
     def test_contact_panel_lists_open_jobs(self):
         partner = self.conversation.partner_id
         project = self.env["project.project"].create({"name": "Servicio técnico"})
