@@ -558,3 +558,14 @@ def test_authentication_template_needs_no_body_text():
         {"type": "BODY", "add_security_recommendation": True},
         {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE"}]}]}
     assert validate_definition(d).category == "authentication"
+
+
+def test_placeholder_context_shows_the_words_around_a_variable():
+    from campotech_whatsapp.cloud.templates import placeholder_context
+    body = ("Hola {{1}}, {{2}} está en camino y llega en unos {{3}} minutos. "
+            "Si no podés recibirlo respondé a este mensaje.")
+    assert placeholder_context(body, "1") == "Hola {{1}}, {{2}} está en camino y…"
+    assert placeholder_context(body, 3) == "…en camino y llega en unos {{3}} minutos. Si no podés…"
+    assert placeholder_context("Tu turno es el {{fecha}}.", "fecha") == "Tu turno es el {{fecha}}."
+    assert placeholder_context(body, "9") == ""
+    assert placeholder_context(None, "1") == ""

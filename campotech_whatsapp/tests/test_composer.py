@@ -22,6 +22,9 @@ class TestComposer(TemplateMixin, OutboundMixin, TransactionCase):
         self.assertIn("15/12/2026 14:30", form.preview)
         with form.variable_ids.edit(1) as line:  # job_title
             self.assertEqual(line.mapped_value, "Instalación de split")
+            self.assertIn("{{job_title}}", line.excerpt,
+                          "the row shows the words around its placeholder")
+            self.assertTrue(line.excerpt.replace("{{job_title}}", "").strip())
             line.value = "Service del split"
         self.assertIn("\"Service del split\"", form.preview)
         composer = form.save()

@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..cloud import templates
 from ..cloud.errors import PayloadError
 
 
@@ -79,8 +80,10 @@ class WaComposer(models.TransientModel):
                     mapped = template._variable_values(record).get(var.key)
                 except UserError:
                     mapped = None
+                text = template.header_text if var.component == "header" else template.body_text
                 commands.append((0, 0, {
                     "sequence": var.sequence, "key": var.key, "name": var.name,
+                    "excerpt": templates.placeholder_context(text, var.name) or False,
                     "component": var.component, "mapped_value": mapped or False}))
             composer.variable_ids = commands
 

@@ -14,6 +14,8 @@ class WaComposerVariable(models.TransientModel):
     sequence = fields.Integer()
     key = fields.Char(required=True)
     name = fields.Char("Variable")
+    # "{{2}}" alone tells a dispatcher nothing: the words around it say what it is.
+    excerpt = fields.Char("In the Text")
     component = fields.Char()
     value = fields.Char(help="Leave empty to use the value the template maps from the record.")
     mapped_value = fields.Char("From the Record")

@@ -23,11 +23,12 @@ Media or Location.
 # importable from ``cloud.templates``.
 from .definition import PLACEHOLDER, Template, Variable, placeholders
 from .parameters import build_components
-from .preview import render
+from .preview import placeholder_context, render
 from .validation import validate_definition
 from .values import Currency, DateTime, Location, Media, clean_param
 
 __all__ = [
     "PLACEHOLDER", "Currency", "DateTime", "Location", "Media", "Template", "Variable",
-    "build_components", "clean_param", "placeholders", "render", "validate_definition",
+    "build_components", "clean_param", "placeholder_context", "placeholders", "render",
+    "validate_definition",
 ]

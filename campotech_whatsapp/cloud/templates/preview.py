@@ -42,3 +42,21 @@ def render(template, values=None):
     if labels:
         text += "\n\n" + "\n".join(labels)
     return text
+
+
+def placeholder_context(text, name, width=28):
+    """The words around ``{{name}}`` in a template text, so a person filling
+    variable "2" sees "…Hola {{1}}, {{2}} está en camino…" instead of a bare
+    number. Empty when the text does not hold that placeholder."""
+    for match in PLACEHOLDER.finditer(text or ""):
+        if match.group(1) != str(name):
+            continue
+        start, end = match.start(), match.end()
+        before = text[max(0, start - width):start]
+        after = text[end:end + width]
+        if start - width > 0:
+            before = "…" + before.split(" ", 1)[-1] if " " in before else "…" + before
+        if end + width < len(text):
+            after = after.rsplit(" ", 1)[0] + "…" if " " in after else after + "…"
+        return " ".join((before + match.group(0) + after).split())
+    return ""
