@@ -106,10 +106,16 @@ class OdooServer(OdooProcess):
         command = case.odoo_command(None) + [
             "--http-interface=127.0.0.1", "--http-port=%d" % self.port,
             "--workers=%d" % workers, "--max-cron-threads=%d" % cron_threads,
-            "--db-filter=^%s$" % case.dbname, "--logfile=%s" % logfile, "--log-level=warn"]
+            "--db-filter=^%s$" % case.dbname, "--logfile=%s" % logfile, "--log-level=warn",
+            # Which server ran which cron batch: the scale-out test reports it.
+            "--log-handler=odoo.addons.base.models.ir_cron:INFO"]
         if workers:
             command.append("--gevent-port=%d" % free_port())
         super().__init__(command, stdin=subprocess.DEVNULL, logfile=logfile)
+
+    def cron_batches(self):
+        """Lines "Job 'name' (id) processed n records, m records remaining" of this server."""
+        return [line for line in self.text().splitlines() if " records remaining" in line]
 
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.port, path)
