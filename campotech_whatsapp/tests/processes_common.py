@@ -100,13 +100,14 @@ class OdooProcess:
 class OdooServer(OdooProcess):
     """odoo-bin serving the test database on a free loopback port."""
 
-    def __init__(self, case, cron_threads=0, workers=0):
+    def __init__(self, case, cron_threads=0, workers=0, rcfile=None, dbname=None):
         self.port = free_port()
         logfile = os.path.join(case.workdir, "odoo-%d.log" % self.port)
-        command = case.odoo_command(None) + [
+        dbname = dbname or case.dbname
+        command = case.odoo_command(None, rcfile, dbname) + [
             "--http-interface=127.0.0.1", "--http-port=%d" % self.port,
             "--workers=%d" % workers, "--max-cron-threads=%d" % cron_threads,
-            "--db-filter=^%s$" % case.dbname, "--logfile=%s" % logfile, "--log-level=warn",
+            "--db-filter=^%s$" % dbname, "--logfile=%s" % logfile, "--log-level=warn",
             # Which server ran which cron batch: the scale-out test reports it.
             "--log-handler=odoo.addons.base.models.ir_cron:INFO"]
         if workers:
@@ -131,7 +132,8 @@ class OdooServer(OdooProcess):
                     if answer.status == 200:
                         return self
             except OSError:
-                pass
+                time.sleep(0.2)  # not listening yet
+                continue
             time.sleep(0.2)
         raise AssertionError("odoo-bin did not answer in %s s:\n%s" % (timeout, self.text()[-3000:]))
 
@@ -218,10 +220,10 @@ class ProcessCase(TransactionCase):
 
     # --- processes --------------------------------------------------------------
 
-    def odoo_command(self, subcommand):
+    def odoo_command(self, subcommand, rcfile=None, dbname=None):
         odoo_bin = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "odoo-bin")
         command = [sys.executable, odoo_bin] + ([subcommand] if subcommand else [])
-        return command + ["-c", self.rcfile, "-d", self.dbname,
+        return command + ["-c", rcfile or self.rcfile, "-d", dbname or self.dbname,
                           "--addons-path", config["addons_path"]]
 
     def shell(self, code):
@@ -239,8 +241,8 @@ class ProcessCase(TransactionCase):
         self.assertEqual(process.wait(timeout), 0, process.text()[-3000:])
         return process
 
-    def server(self, cron_threads=0, workers=0):
-        server = OdooServer(self, cron_threads=cron_threads, workers=workers)
+    def server(self, cron_threads=0, workers=0, **database):
+        server = OdooServer(self, cron_threads=cron_threads, workers=workers, **database)
         self.processes.append(server)
         return server.wait_ready()
 
