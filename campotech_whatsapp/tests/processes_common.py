@@ -10,6 +10,7 @@ its own pid.
 
 import configparser
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -161,6 +162,7 @@ class ProcessCase(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.workdir = tempfile.mkdtemp(prefix="campotech-processes-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, ignore_errors=True)
         cls.dbname = cls.env.cr.dbname
         # The spawned processes must decrypt the token the test stores: the
         # test's key, in a copy of the running configuration.
