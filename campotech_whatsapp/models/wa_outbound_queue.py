@@ -302,8 +302,27 @@ class WaOutboundQueue(models.Model):
             self.write({"state": "pending", "processing_since": False,
                         "scheduled_at": odoo_datetime(decision.at), "error_code": code,
                         "error_message": decision.reason})
+            self._keep_customer_order()
         else:
             self._fail(failure_type(error), code, text)
+
+    def _keep_customer_order(self):
+        """The customer's later messages wait for this retried one.
+
+        Each retry's delay is jittered: without this, during an outage the
+        second message to a customer could get the earlier retry time and
+        arrive first. Pushed to the same time, the queue's tie-break on id
+        keeps the order in which they were written.
+        """
+        self.env.flush_all()
+        self.env.cr.execute("""
+            UPDATE wa_outbound_queue SET scheduled_at = %s
+             WHERE account_id = %s AND phone = %s AND state = 'pending' AND id > %s
+               AND scheduled_at < %s AND message_type NOT IN %s
+         RETURNING id""", [self.scheduled_at, self.account_id.id, self.phone, self.id,
+                           self.scheduled_at, RECEIPT_TYPES])
+        self.browse([row[0] for row in self.env.cr.fetchall()]).invalidate_recordset(
+            ["scheduled_at"])
 
     def _fail(self, kind, code, text):
         self.write({"state": "failed", "processing_since": False, "failure_type": kind,

@@ -21,3 +21,6 @@ from . import test_secrets
 from . import test_duplicates
 from . import test_webhook_ack_path
 from . import test_pusher
+from . import test_crash_safety
+from . import test_scale_out
+from . import test_postgres_restart
