@@ -35,14 +35,15 @@ def cron_commit(env):
         env.cr.commit()  # pylint: disable=invalid-commit
 
 
-def cron_batch(env, records_fn, work_fn, due_count_fn):
-    """One cron pass: ``work_fn`` on each record ``records_fn()`` finds, each
-    committed on its own (a slow or failing one never holds back or undoes
-    the others), then the progress Odoo uses to run the cron again at once
-    while ``due_count_fn()`` says work is left."""
+def cron_batch(env, records_fn, work_fn, due_count_fn, size=1):
+    """One cron pass: ``work_fn`` on each record ``records_fn()`` finds (on
+    each slice of ``size`` records), each committed on its own (a slow or
+    failing one never holds back or undoes the others), then the progress
+    Odoo uses to run the cron again at once while ``due_count_fn()`` says
+    work is left."""
     records = records_fn()
-    for record in records:
-        work_fn(record)
+    for start in range(0, len(records), size):
+        work_fn(records[start:start + size] if size > 1 else records[start])
         cron_commit(env)
     env["ir.cron"]._notify_progress(done=len(records), remaining=due_count_fn())
     return records

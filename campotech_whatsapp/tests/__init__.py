@@ -20,3 +20,4 @@ from . import test_isolation
 from . import test_secrets
 from . import test_duplicates
 from . import test_webhook_ack_path
+from . import test_inbound_batch
