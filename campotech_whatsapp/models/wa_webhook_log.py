@@ -28,6 +28,9 @@ UNMATCHED_STATUS_RETRY = RetryPolicy(base_delay=60, max_delay=3600, max_attempts
 # per cron pass (Odoo runs the cron again at once while some are left).
 PROCESS_BATCH = 25
 PROCESS_LIMIT = 200
+# Seconds after which a pass starts no further batch (Odoo calls the cron up
+# to 10 times in a row while logs are left, within its worker's time limit).
+PROCESS_BUDGET_S = 5
 
 
 class WaWebhookLog(models.Model):
@@ -181,7 +184,8 @@ class WaWebhookLog(models.Model):
         """
         cron_batch(self.env, lambda: self.search(self._due_domain(), order="id", limit=limit),
                    lambda logs: logs._process_safely(),
-                   lambda: self.search_count(self._due_domain()), size=PROCESS_BATCH)
+                   lambda: self.search_count(self._due_domain()), size=PROCESS_BATCH,
+                   budget_s=PROCESS_BUDGET_S)
 
     @api.model
     def _due_domain(self):

@@ -17,6 +17,7 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 
 from ..cloud import webhook
+from ..tools import cron_batch
 from .common import SECRET_A, SECRET_B, WhatsAppCase
 
 NEW = "5491133330001"       # writes for the first time in the batch
@@ -121,3 +122,14 @@ class TestInboundBatch(WhatsAppCase):
         logs._process_safely()
         self.assertEqual(logs.mapped("state"), ["done", "error"])
         self.assertEqual(self.conversations(self.account_a).message_ids.mapped("body"), ["Hola"])
+
+    def test_a_pass_starts_no_batch_once_its_time_is_spent(self):
+        logs = self.env["wa.webhook.log"]
+        for n in range(3):
+            raw = self.encode(self.inbound_payload(self.account_a, {"type": "text", "text": "n%d" % n}))
+            logs |= logs.sudo()._receive(raw, webhook.sign(raw, SECRET_A)).log
+        # Odoo kills a cron worker past its time limit: a pass stops in time, the rest waits.
+        done = cron_batch(self.env, lambda: logs, lambda log: log._process_safely(),
+                          lambda: 2, budget_s=1e-9)
+        self.assertEqual(done, logs[:1])
+        self.assertEqual(logs.mapped("state"), ["done", "pending", "pending"])
