@@ -1,6 +1,7 @@
 """Small conversions between the engine's values and Odoo's storage."""
 
 import threading
+import time
 from datetime import timezone
 
 from odoo import fields
@@ -35,17 +36,25 @@ def cron_commit(env):
         env.cr.commit()  # pylint: disable=invalid-commit
 
 
-def cron_batch(env, records_fn, work_fn, due_count_fn):
-    """One cron pass: ``work_fn`` on each record ``records_fn()`` finds, each
-    committed on its own (a slow or failing one never holds back or undoes
-    the others), then the progress Odoo uses to run the cron again at once
-    while ``due_count_fn()`` says work is left."""
+def cron_batch(env, records_fn, work_fn, due_count_fn, size=1, budget_s=None):
+    """One cron pass: ``work_fn`` on each record ``records_fn()`` finds (on
+    each slice of ``size`` records), each committed on its own (a slow or
+    failing one never holds back or undoes the others), then the progress
+    Odoo uses to run the cron again at once while ``due_count_fn()`` says
+    work is left. With ``budget_s``, no slice starts once that many seconds
+    went: Odoo kills a cron worker busy longer than its time limit (120 s by
+    default, for all the jobs of its pass), losing the work not committed."""
     records = records_fn()
-    for record in records:
-        work_fn(record)
+    deadline = time.monotonic() + budget_s if budget_s else None
+    done = 0
+    for start in range(0, len(records), size):
+        if deadline and done and time.monotonic() > deadline:
+            break
+        work_fn(records[start:start + size] if size > 1 else records[start])
         cron_commit(env)
-    env["ir.cron"]._notify_progress(done=len(records), remaining=due_count_fn())
-    return records
+        done = min(start + size, len(records))
+    env["ir.cron"]._notify_progress(done=done, remaining=due_count_fn())
+    return records[:done]
 
 
 def failed_attempt(record, decide, text, prefix=""):

@@ -74,13 +74,41 @@ class ResPartner(models.Model):
             return partner
         if not (wa_id or user_id):
             return partner
-        return self.sudo().create({
+        return self.sudo().create(self._wa_sender_values(account, wa_id, user_id, name))
+
+    @api.model
+    def _wa_sender_values(self, account, wa_id, user_id=None, name=None):
+        """The values of the partner created for a WhatsApp sender no partner matches."""
+        return {
             "name": name or (phone.e164_from_wa_id(wa_id) if wa_id else user_id),
             "wa_number": phone.e164_from_wa_id(wa_id) if wa_id else False,
             "wa_id": wa_id or False,
             "wa_user_id": user_id or False,
             "company_id": account.company_id.id,
-        })
+        }
+
+    @api.model
+    def _wa_find_or_create_many(self, senders):
+        """_wa_find_or_create of each (account, wa_id, name) of ``senders``, senders
+        known by a number only and each with another key: one search for all,
+        one create for those no partner matches. Returns the partners in order."""
+        keys = [phone.contact_key(wa_id) for _account, wa_id, _name in senders]
+        companies = list({account.company_id.id for account, _wa_id, _name in senders})
+        # The order of _wa_find_or_create's search: the first match of a key is its partner.
+        found = self.sudo().search_fetch(
+            [("company_id", "in", [False] + companies), ("wa_customer_key", "in", keys)],
+            ["wa_customer_key", "company_id"], order="wa_id desc nulls last, id")
+        partners, missing = [], []
+        for (account, wa_id, name), key in zip(senders, keys):
+            match = next((partner for partner in found if partner.wa_customer_key == key
+                          and partner.company_id.id in (False, account.company_id.id)), None)
+            if match is None:
+                missing.append((len(partners), self._wa_sender_values(account, wa_id, None, name)))
+            partners.append(match)
+        created = self.sudo().create([values for _position, values in missing])
+        for (position, _values), partner in zip(missing, created):
+            partners[position] = partner
+        return partners
 
     def action_open_wa_conversations(self):
         self.ensure_one()

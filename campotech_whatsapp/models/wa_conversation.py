@@ -108,6 +108,13 @@ class WaConversation(models.Model):
         return conversation
 
     @api.model
+    def _receive_inbound_many(self, items):
+        """_receive_inbound of each (account, change, message) of ``items`` in
+        turn, with one query per kind for all of them (see InboundBatch);
+        returns the conversation of each (empty for a wamid already stored)."""
+        return InboundBatch(self, items).run()
+
+    @api.model
     def _for_inbound(self, account, change, message):
         """The conversation an inbound message belongs to, created if needed.
 
@@ -126,14 +133,7 @@ class WaConversation(models.Model):
             conversation.status = "open"
         if not conversation:
             partner = self.env["res.partner"]._wa_find_or_create(account, wa_id, user_id, name)
-            conversation = self.create({
-                "account_id": account.id,
-                "partner_id": partner.id,
-                "wa_id": wa_id or False,
-                "wa_user_id": user_id or False,
-                "customer_phone": phone.e164_from_wa_id(wa_id) if wa_id else False,
-                "customer_name": name or False,
-            })
+            conversation = self.create(self._new_customer_values(account, partner, wa_id, user_id, name))
         updates = {}
         if user_id and conversation.wa_user_id != user_id:
             updates["wa_user_id"] = user_id
@@ -143,6 +143,18 @@ class WaConversation(models.Model):
             conversation.write(updates)
         conversation._store_canonical_wa_id(wa_id)
         return conversation
+
+    @api.model
+    def _new_customer_values(self, account, partner, wa_id, user_id, name):
+        """The values of the conversation a new customer's first message opens."""
+        return {
+            "account_id": account.id,
+            "partner_id": partner.id,
+            "wa_id": wa_id or False,
+            "wa_user_id": user_id or False,
+            "customer_phone": phone.e164_from_wa_id(wa_id) if wa_id else False,
+            "customer_name": name or False,
+        }
 
     def _register_inbound(self, record, message):
         """Update preview, unread count and the 24 h window for a new inbound message."""
@@ -808,3 +820,237 @@ TYPING_INTERVAL = timedelta(seconds=25)
 _CLIENT_FIELDS = frozenset({
     "status", "user_id", "unread_count", "partner_id", "customer_name", "customer_phone",
     "last_message_at", "last_message_preview", "window_expires_at"})
+
+
+class InboundBatch:
+    """Inbound messages of many webhook logs received in one transaction.
+
+    The outcome is the one of wa.conversation._receive_inbound called on each
+    message in turn; what differs is the cost: the stored wamids, the
+    customers' conversations and the follow-ups waiting for an answer are read
+    with one query each for the whole batch, the messages are created with one
+    create() and each conversation is written once, with its final unread
+    count, preview and window. What only a real search can settle (a customer
+    matching two conversations, a number change, a sender without any id) runs
+    the one-message way, after what came before it is stored; so does the
+    reaction to a message (consent words, job replies, answers to a question),
+    for the few messages that can have one (wa.notification._inbound_may_act).
+    """
+
+    def __init__(self, conversations, items):
+        self.env = conversations.env
+        self.Conversation = conversations.browse()
+        self.Message = self.env["wa.message"]
+        self.Notification = self.env["wa.notification"]
+        self.items = list(items)
+        self.results = [self.Conversation] * len(self.items)
+        self.known = {}         # (company id, wamid) -> its stored wa.message
+        self.index = {}         # (account id, key or user id) -> conversations it may name
+        self.candidates = self.Conversation
+        self.pending = []       # (position, conversation, values) of messages to create
+        self.pending_wamids = set()
+        self.touched = {}       # conversation -> (its current summary, the values to write)
+        self.waiting = set()
+        self.media = False
+
+    # --- the batch ---------------------------------------------------------------
+
+    def run(self):
+        if not self.items:
+            return []
+        identities = [self._identity(message) for _account, _change, message in self.items]
+        self._prefetch(identities)
+        for position, ((account, change, message), identity) in enumerate(zip(self.items, identities)):
+            self._receive(position, account, change, message, identity)
+        self._flush()
+        if self.media:
+            self.env.ref("campotech_whatsapp.ir_cron_wa_media_download")._trigger()
+        return self.results
+
+    @staticmethod
+    def _identity(message):
+        """(wa_id, user_id, profile name, contact key) of the sender, as _for_inbound reads them."""
+        contact = message.contact
+        wa_id = message.wa_id or (contact.wa_id if contact else None)
+        user_id = message.user_id or (contact.user_id if contact else None)
+        name = contact.profile_name if contact else None
+        return wa_id, user_id, name, phone.contact_key(wa_id, user_id)
+
+    def _prefetch(self, identities):
+        Message = self.Message
+        self.known = Message._find_wamids(
+            [(account, message.id) for account, _change, message in self.items]
+            + [(account, Message._reply_wamid(message)) for account, _change, message in self.items])
+        account_ids = list({account.id for account, _change, _message in self.items})
+        keys = list({identity[3] for identity in identities if identity[3]})
+        user_ids = list({identity[1] for identity in identities if identity[1]})
+        domain = [("customer_key", "in", keys)]
+        if user_ids:
+            domain = ["|", ("wa_user_id", "in", user_ids)] + domain
+        found = self.Conversation.search(
+            [("account_id", "in", account_ids), ("status", "in", ("open", "spam", "closed"))] + domain)
+        for conversation in found:
+            self._index(conversation)
+        self.waiting = self.Notification._follow_up_waiting(found)
+        self._open_new_customers(identities)
+
+    def _open_new_customers(self, identities):
+        """The conversations (and partners) of the batch's new customers, each
+        created as its first message would, with one create() per kind.
+
+        Only when every sender is known by a number alone and none changes
+        number: then a customer is one key, and one without a conversation
+        now gets one from their first message whatever the others do.
+        Otherwise _open creates them one by one, message by message.
+        """
+        if any(message.new_wa_id or identity[1] or not identity[3]
+               for (_account, _change, message), identity in zip(self.items, identities)):
+            return
+        firsts, seen = {}, set()
+        for (account, _change, message), identity in zip(self.items, identities):
+            wamid = (account.company_id.id, message.id)
+            if message.id and (wamid in self.known or wamid in seen):
+                continue  # stored already: it opens nothing
+            seen.add(wamid)
+            new_key = (account.id, identity[3])
+            if new_key not in firsts and self._match(account, identity[3], None) == (True, self.Conversation):
+                firsts[new_key] = (account, identity)
+        if not firsts:
+            return
+        senders = [(account, wa_id, name) for account, (wa_id, _user, name, _key) in firsts.values()]
+        partners = self.env["res.partner"]._wa_find_or_create_many(senders)
+        created = self.Conversation.create([
+            self.Conversation._new_customer_values(account, partner, wa_id, None, name)
+            for (account, wa_id, name), partner in zip(senders, partners)])
+        for conversation in created:
+            self._index(conversation)
+
+    def _index(self, conversation):
+        """File ``conversation`` under its current key and user id (entries left
+        under former ones are checked against the record when looked up)."""
+        self.candidates |= conversation
+        account_id = conversation.account_id.id
+        for name in (conversation.customer_key, conversation.wa_user_id):
+            if name:
+                self.index.setdefault((account_id, name), set()).add(conversation.id)
+
+    def _match(self, account, key, user_id):
+        """(settled, conversation): _for_inbound's two searches, answered from the
+        index; not settled when the customer matches several conversations."""
+        ids = set(self.index.get((account.id, key), ()))
+        if user_id:
+            ids |= self.index.get((account.id, user_id), set())
+        matches = [conversation for conversation in self.Conversation.browse(sorted(ids))
+                   if conversation.account_id == account and (
+                       conversation.customer_key == key
+                       or (user_id and conversation.wa_user_id == user_id))]
+        for statuses in (("open", "spam"), ("closed",)):
+            found = [conversation for conversation in matches if conversation.status in statuses]
+            if len(found) > 1:
+                return False, self.Conversation
+            if found:
+                return True, found[0]
+        return True, self.Conversation
+
+    def _receive(self, position, account, change, message, identity):
+        wa_id, user_id, name, key = identity
+        company_id = account.company_id.id
+        if message.id and ((company_id, message.id) in self.known
+                           or (company_id, message.id) in self.pending_wamids):
+            return  # Meta delivered it again
+        settled, conversation = self._match(account, key, user_id) if key else (False, None)
+        if not settled or message.new_wa_id:
+            self._direct(position, account, change, message)
+            return
+        reply_wamid = self.Message._reply_wamid(message)
+        if reply_wamid and (company_id, reply_wamid) in self.pending_wamids:
+            self._flush()  # it quotes a message of this batch: that one needs its id
+        reply_to = self.known.get((company_id, reply_wamid)) if reply_wamid else None
+        reply_to = reply_to or self.Message
+        conversation = self._open(conversation, account, wa_id, user_id, name)
+        values = self.Message._inbound_values(conversation, message, reply_to)
+        self.pending.append((position, conversation, values))
+        if message.id:
+            self.pending_wamids.add((company_id, message.id))
+        self._register(conversation, values)
+        if self.Notification._inbound_may_act(conversation, values, reply_to, self.waiting):
+            record = self._flush()[-1]
+            self.Notification._on_inbound(record, message)
+            self.waiting = self.Notification._follow_up_waiting(self.candidates)
+
+    def _open(self, conversation, account, wa_id, user_id, name):
+        """_for_inbound once the conversation is known (or known to be missing)."""
+        if conversation.status == "closed":
+            conversation.status = "open"
+        if not conversation:
+            partner = self.env["res.partner"]._wa_find_or_create(account, wa_id, user_id, name)
+            conversation = self.Conversation.create(
+                self.Conversation._new_customer_values(account, partner, wa_id, user_id, name))
+        updates = {}
+        if user_id and conversation.wa_user_id != user_id:
+            updates["wa_user_id"] = user_id
+        if name and conversation.customer_name != name:
+            updates["customer_name"] = name
+        if updates:
+            conversation.write(updates)
+        conversation._store_canonical_wa_id(wa_id)
+        self._index(conversation)
+        return conversation
+
+    def _register(self, conversation, values):
+        """_register_inbound on the summary kept for the batch (written by _flush)."""
+        if conversation not in self.touched:
+            self.touched[conversation] = ({
+                "unread_count": conversation.unread_count,
+                "last_message_at": conversation.last_message_at,
+                "last_inbound_at": conversation.last_inbound_at,
+            }, {})
+        current, updates = self.touched[conversation]
+        at = values["message_at"]
+        changes = {}
+        if conversation.status != "spam" and values["message_type"] != "reaction":
+            changes["unread_count"] = current["unread_count"] + 1
+        if not current["last_message_at"] or at >= current["last_message_at"]:
+            changes.update(last_message_at=at,
+                           last_message_preview=(values["body"] or values["message_type"] or "")[:120])
+        if not current["last_inbound_at"] or at > current["last_inbound_at"]:
+            changes.update(last_inbound_at=at, window_expires_at=window.window_closes_at(at))
+        current.update(changes)
+        updates.update(changes)
+
+    def _flush(self):
+        """Store what the batch holds: the messages (one create), each
+        conversation's summary (one write each), the held sends released.
+        Returns the messages created."""
+        created = self.Message
+        if self.pending:
+            created = self.Message.create([values for _position, _conversation, values in self.pending])
+            for (position, conversation, _values), record in zip(self.pending, created):
+                self.results[position] = conversation
+                if record.wamid:
+                    self.known[(conversation.account_id.company_id.id, record.wamid)] = record
+                self.media = self.media or record.media_state == "pending"
+            self.pending = []
+            self.pending_wamids = set()
+        touched = self.Conversation
+        for conversation, (_current, updates) in self.touched.items():
+            if updates:
+                conversation.write(updates)
+            touched |= conversation
+        self.touched = {}
+        if touched:
+            touched._release_held()  # the customers answered: their windows are open again
+        return created
+
+    def _direct(self, position, account, change, message):
+        """The one-message way, after everything before this message is stored."""
+        self._flush()
+        conversation = self.Conversation._receive_inbound(account, change, message)
+        self.results[position] = conversation
+        if message.id:
+            stored = self.Message._find_wamid(account, message.id)
+            if stored:
+                self.known[(account.company_id.id, message.id)] = stored
+        if conversation:
+            self._index(conversation)
+        self.waiting = self.Notification._follow_up_waiting(self.candidates)

@@ -118,6 +118,16 @@ class WaMessage(models.Model):
         wa.conversation._receive_inbound, the way in); its media is downloaded
         by the media cron."""
         account = conversation.account_id
+        record = self.create(self._inbound_values(
+            conversation, message, self._find_wamid(account, self._reply_wamid(message))))
+        if record.media_state == "pending":
+            self.env.ref("campotech_whatsapp.ir_cron_wa_media_download")._trigger()
+        return record
+
+    @api.model
+    def _inbound_values(self, conversation, message, reply_to):
+        """The values of an inbound message's record; ``reply_to``: the message it
+        quotes or reacts to (see _reply_wamid)."""
         values = {
             "conversation_id": conversation.id,
             "wamid": message.id or False,
@@ -128,8 +138,7 @@ class WaMessage(models.Model):
             "state_date": odoo_datetime(message.timestamp),
             "message_at": odoo_datetime(message.timestamp) or fields.Datetime.now(),
             "metadata": message.metadata or False,
-            "reply_to_id": self._find_wamid(
-                account, message.reaction_to or (message.context.id if message.context else None)).id,
+            "reply_to_id": reply_to.id,
         }
         if message.media and message.media.id:
             values.update(
@@ -139,19 +148,44 @@ class WaMessage(models.Model):
                 media_sha256=message.media.sha256 or False,
                 media_filename=message.media.filename or False,
             )
-        record = self.create(values)
-        if record.media_state == "pending":
-            self.env.ref("campotech_whatsapp.ir_cron_wa_media_download")._trigger()
-        return record
+        return values
+
+    @staticmethod
+    def _reply_wamid(message):
+        """The wamid an inbound message quotes or reacts to, or None."""
+        return message.reaction_to or (message.context.id if message.context else None)
 
     @api.model
-    def _receive_status(self, account, status):
-        """Apply a delivery status; returns False when no message has that wamid."""
-        message = self._find_wamid(account, status.id)
-        if not message:
-            return False
-        message._apply_status(status)
-        return True
+    def _receive_statuses(self, items):
+        """Apply delivery statuses, ``items`` being (account, status) pairs in the
+        order Meta sent them; returns for each whether a message has its wamid.
+
+        One query finds the messages of all of them (a webhook log batch).
+        """
+        found = self._find_wamids((account, status.id) for account, status in items)
+        matched = []
+        for account, status in items:
+            message = found.get((account.company_id.id, status.id))
+            if message:
+                message._apply_status(status)
+            matched.append(bool(message))
+        return matched
+
+    @api.model
+    def _find_wamids(self, pairs):
+        """{(company id, wamid): message} of the (account, wamid) pairs, in one query."""
+        wamids, companies = set(), set()
+        for account, wamid in pairs:
+            if wamid:
+                wamids.add(wamid)
+                companies.add(account.company_id.id)
+        if not wamids:
+            return {}
+        # (company_id, wamid) is unique: at most one message per pair.
+        messages = self.search_fetch(
+            [("company_id", "in", list(companies)), ("wamid", "in", list(wamids))],
+            ["wamid", "company_id", "state", "res_model", "res_id"])
+        return {(message.company_id.id, message.wamid): message for message in messages}
 
     @api.model
     def _media_due_domain(self):

@@ -321,6 +321,40 @@ class WaNotification(models.Model):
         except Exception:  # pylint: disable=broad-except
             _logger.exception("WhatsApp reply %s could not be acted on", record.id)
 
+    @api.model
+    def _inbound_may_act(self, conversation, values, reply_to, waiting):
+        """Whether _handle_inbound could act on a message about to be stored
+        with ``values`` (so a batch runs it only for those, see
+        wa.conversation._receive_inbound_many): yes whenever _handle_inbound
+        would do anything. ``waiting``: ids of the conversations with a
+        follow-up pending (_follow_up's search, made once for a batch)."""
+        partner = conversation.partner_id
+        if not partner or conversation.status == "spam":
+            return False
+        kind, body = values["message_type"], values.get("body") or ""
+        if kind == "text" and self._consent_command(conversation.company_id, body):
+            return True
+        if self._reply_words_of(kind, values.get("metadata")) and reply_to \
+                and reply_to.res_model == "project.task" and reply_to.res_id:
+            return True
+        return kind in ("text", "interactive") and bool(body.strip()) and conversation.id in waiting
+
+    @api.model
+    def _follow_up_waiting(self, conversations):
+        """Ids of ``conversations`` whose customer's next words answer a question (_follow_up)."""
+        if not conversations:
+            return set()
+        return set(self.sudo().search([
+            ("conversation_id", "in", conversations.ids), ("follow_up", "!=", False),
+            ("follow_up_until", ">", fields.Datetime.now())]).conversation_id.ids)
+
+    @api.model
+    def _consent_command(self, company, body):
+        return consent.command(
+            body,
+            consent.parse_words(company.wa_stop_words, consent.DEFAULT_STOP_WORDS),
+            consent.parse_words(company.wa_start_words, consent.DEFAULT_START_WORDS))
+
     def _handle_inbound(self, record):
         conversation = record.conversation_id
         partner = conversation.partner_id
@@ -338,11 +372,7 @@ class WaNotification(models.Model):
             self._follow_up(record)
 
     def _apply_consent(self, record, partner):
-        company = record.company_id
-        action = consent.command(
-            record.body,
-            consent.parse_words(company.wa_stop_words, consent.DEFAULT_STOP_WORDS),
-            consent.parse_words(company.wa_start_words, consent.DEFAULT_START_WORDS))
+        action = self._consent_command(record.company_id, record.body)
         if not action:
             return False
         opt_out = action == consent.OPT_OUT
@@ -352,12 +382,16 @@ class WaNotification(models.Model):
             self._answer(record, consent.TEXT_OPTED_OUT if opt_out else consent.TEXT_OPTED_IN)
         return True
 
+    @classmethod
+    def _reply_words(cls, record):
+        return cls._reply_words_of(record.message_type, record.metadata)
+
     @staticmethod
-    def _reply_words(record):
-        meta = record.metadata or {}
+    def _reply_words_of(message_type, metadata):
+        meta = metadata if isinstance(metadata, dict) else {}
         button = meta.get("button") or {}
         interactive = meta.get("interactive") or {}
-        if record.message_type == "interactive" and button:
+        if message_type == "interactive" and button:
             return (button.get("payload"), button.get("text"))
         if interactive.get("type") in ("button_reply", "list_reply"):
             return (interactive.get("id"), interactive.get("title"))

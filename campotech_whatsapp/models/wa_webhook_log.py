@@ -23,6 +23,14 @@ PROCESS_RETRY = RetryPolicy(base_delay=60, max_delay=3600, max_attempts=6)
 # sent: a payload whose statuses name no stored message gets a few more
 # passes (everything else in it is applied once whatever the passes).
 UNMATCHED_STATUS_RETRY = RetryPolicy(base_delay=60, max_delay=3600, max_attempts=3)
+# Logs per transaction: their messages are stored with one query per kind
+# (about 25 logs of 10 messages: a fraction of a second of locks), and logs
+# per cron pass (Odoo runs the cron again at once while some are left).
+PROCESS_BATCH = 25
+PROCESS_LIMIT = 200
+# Seconds after which a pass starts no further batch (Odoo calls the cron up
+# to 10 times in a row while logs are left, within its worker's time limit).
+PROCESS_BUDGET_S = 5
 
 
 class WaWebhookLog(models.Model):
@@ -167,10 +175,17 @@ class WaWebhookLog(models.Model):
     # --- processing (cron) ----------------------------------------------------
 
     @api.model
-    def _cron_process(self, limit=100):
+    def _cron_process(self, limit=PROCESS_LIMIT):
+        """Process the due logs, PROCESS_BATCH of them per transaction.
+
+        The cron runs in one worker at a time (Odoo locks its job row), so
+        two passes never process one log twice, nor race to create the same
+        new customer's partner or conversation.
+        """
         cron_batch(self.env, lambda: self.search(self._due_domain(), order="id", limit=limit),
-                   lambda log: log._process_safely(),
-                   lambda: self.search_count(self._due_domain()))
+                   lambda logs: logs._process_safely(),
+                   lambda: self.search_count(self._due_domain()), size=PROCESS_BATCH,
+                   budget_s=PROCESS_BUDGET_S)
 
     @api.model
     def _due_domain(self):
@@ -183,11 +198,18 @@ class WaWebhookLog(models.Model):
                 "|", ("error_message", "=", False), ("next_attempt_at", "<=", fields.Datetime.now())]
 
     def _process_safely(self):
-        self.ensure_one()
+        """Process the logs together; if that fails, each on its own, so one
+        bad log neither undoes nor holds back the others."""
+        if not self:
+            return
         try:
             with self.env.cr.savepoint():
                 self._process()
         except Exception as error:  # pylint: disable=broad-except
+            if len(self) > 1:
+                for log in self:
+                    log._process_safely()
+                return
             # Whatever went wrong (bad payload, our own bug), the raw payload
             # stays here with the error, to be processed again.
             _logger.warning("WhatsApp webhook log %s failed: %s", self.id, error,
@@ -210,13 +232,50 @@ class WaWebhookLog(models.Model):
         return decision.retry
 
     def _process(self):
+        """Apply the logs' events in order: all their messages in one batch
+        (wa.conversation._receive_inbound_many), all their statuses with one
+        lookup, then each log's outcome."""
+        walked = []
+        for log in self:
+            try:
+                batch = events.parse_webhook(log._raw_body(), translate=log._engine_translator())
+            except events.WebhookPayloadError as error:
+                if len(self) == 1:
+                    raise
+                # Unreadable: as _process_safely would do for it alone.
+                _logger.warning("WhatsApp webhook log %s failed: %s", log.id, error)
+                log._process_failed(error)
+                continue
+            walked.append((log,) + log._walk(batch))
+        inbound = [item for _log, _notes, _unstorable, messages, _statuses in walked
+                   for item in messages]
+        self.env["wa.conversation"]._receive_inbound_many(inbound)
+        statuses = [item for _log, _notes, _unstorable, _messages, items in walked for item in items]
+        matched = iter(self.env["wa.message"]._receive_statuses(statuses))
+        for log, notes, unstorable, _messages, items in walked:
+            unmatched = False
+            for position, (_account, status) in enumerate(items):
+                if not next(matched):
+                    unmatched = True
+                    notes[notes.index(("status", position))] = _(
+                        "Status %(status)s for unknown message %(wamid)s.",
+                        status=status.status, wamid=status.id)
+            notes = unstorable + [note for note in notes if isinstance(note, str)]
+            log._conclude(notes, bool(unstorable), unmatched)
+
+    def _walk(self, batch):
+        """What one parsed log holds: (notes, unstorable, messages, statuses).
+
+        Messages and statuses are (account, change, message) and (account,
+        status) items; a status's note, written once its match is known,
+        is ("status", its position) in ``notes``. Template updates are
+        applied here.
+        """
         self.ensure_one()
-        batch = events.parse_webhook(self._raw_body(), translate=self._engine_translator())
-        notes = []
+        notes, messages, statuses = [], [], []
         # Items Meta would never send as they are: each fails alone, and no
         # later pass can store them, so they stop retries of this log.
         unstorable = []
-        unmatched = False
         for position, change in enumerate(batch.changes, 1):
             if change.problem:
                 unstorable.append(_("Skipped change %(position)s: %(problem)s",
@@ -232,15 +291,13 @@ class WaWebhookLog(models.Model):
                                         wamid=message.id or "-", problem=message.problem))
                     continue
                 # wa.bus announces the new message with its conversation at commit.
-                self.env["wa.conversation"]._receive_inbound(account, change, message)
+                messages.append((account, change, message))
             for status in change.statuses:
                 if status.problem:
                     unstorable.append(_("Status not applied: %s", status.problem))
                     continue
-                if not self.env["wa.message"]._receive_status(account, status):
-                    unmatched = True
-                    notes.append(_("Status %(status)s for unknown message %(wamid)s.",
-                                   status=status.status, wamid=status.id))
+                notes.append(("status", len(statuses)))
+                statuses.append((account, status))
             if change.template_update and change.template_update.problem:
                 unstorable.append(_("Template update not applied: %s",
                                     change.template_update.problem))
@@ -250,7 +307,11 @@ class WaWebhookLog(models.Model):
                          for error in change.errors)
             if change.field not in (C.FIELD_MESSAGES, C.FIELD_TEMPLATE_STATUS):
                 notes.append(_("Ignored webhook field %s.", change.field))
-        notes = unstorable + notes
+        return notes, unstorable, messages, statuses
+
+    def _conclude(self, notes, unstorable, unmatched):
+        """Record the outcome of one pass over the log."""
+        self.ensure_one()
         if unmatched and self._retry_later(
                 UNMATCHED_STATUS_RETRY, "a status names no stored message", "\n".join(notes)):
             return
@@ -281,8 +342,7 @@ class WaWebhookLog(models.Model):
         # user's current company.
         logs = self.sudo()
         logs.write({"processed": False, "attempts": 0, "next_attempt_at": False, "error_message": False})
-        for log in logs.filtered("account_id"):
-            log._process_safely()
+        logs.filtered("account_id")._process_safely()
 
     @api.autovacuum
     def _gc_processed_logs(self):

@@ -24,3 +24,4 @@ from . import test_pusher
 from . import test_crash_safety
 from . import test_scale_out
 from . import test_postgres_restart
+from . import test_inbound_batch
