@@ -51,6 +51,17 @@ class LiveTourCase(OutboundMixin, HttpCase):
             with odoo.sql_db.db_connect("postgres").cursor() as cr:
                 cr.execute("SELECT pg_notify('imbus', %s)", [json.dumps([self.channel])])
 
+    def locked_account(self, env):
+        """The test's account read through ``env``'s test cursor: this thread
+        must not query the test transaction's own cursor, which a browser
+        request may be using at that moment (the test lock covers only
+        registry cursors)."""
+        return self.account_a.with_env(env)
+
+    def payload(self, build, *args):
+        with self.registry.cursor() as cr:
+            return build(self.locked_account(api.Environment(cr, SUPERUSER_ID, {})), *args)
+
     def post_webhook(self, payload):
         raw = self.encode(payload)
         response = self.url_open("/whatsapp/webhook", data=raw,
@@ -71,11 +82,11 @@ class LiveTourCase(OutboundMixin, HttpCase):
         try:
             self.assertTrue(self.chat_opened.wait(60), "the chat never opened")
             time.sleep(1)
-            self.post_webhook(self.inbound_payload(
-                self.account_a, {"from": CUSTOMER, "type": "text", "text": "¿Llegan a las 10?"}))
+            self.post_webhook(self.payload(
+                self.inbound_payload, {"from": CUSTOMER, "type": "text", "text": "¿Llegan a las 10?"}))
             wamid = None
             deadline = time.time() + 60
-            while not wamid and time.time() < deadline:
+            while not wamid and time.time() < deadline and not self.stop.is_set():
                 time.sleep(0.5)
                 with self.registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
@@ -89,7 +100,7 @@ class LiveTourCase(OutboundMixin, HttpCase):
             self.assertTrue(wamid, "the reply never reached the simulator")
             for status in ("delivered", "read"):
                 time.sleep(1.5)
-                self.post_webhook(self.status_payload(self.account_a, wamid, status))
+                self.post_webhook(self.payload(self.status_payload, wamid, status))
             if then:
                 then()
         except Exception as error:  # pylint: disable=broad-except
@@ -103,9 +114,14 @@ class LiveTourCase(OutboundMixin, HttpCase):
                                     kwargs=kwargs, daemon=True)]
         for thread in threads:
             thread.start()
-        self.start_tour(url, tour, login="admin", timeout=150)
-        threads[1].join(30)
-        self.stop.set()
+        try:
+            self.start_tour(url, tour, login="admin", timeout=150)
+            threads[1].join(30)
+        finally:
+            # A failed tour must not leave the customer's thread writing into
+            # the next test's transaction.
+            self.stop.set()
+            threads[1].join(30)
         self.assertFalse(errors, errors)
 
 
@@ -132,7 +148,7 @@ class TestJobChatTour(LiveTourCase):
     def send_reactions(self):
         """The agent reacted once the ticks were blue: the queue sends it to Meta."""
         deadline = time.time() + 40
-        while time.time() < deadline:
+        while time.time() < deadline and not self.stop.is_set():
             time.sleep(0.5)
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
