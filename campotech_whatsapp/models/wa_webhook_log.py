@@ -1,6 +1,7 @@
 import base64
 import functools
 import logging
+import time
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL
@@ -31,6 +32,9 @@ PROCESS_LIMIT = 200
 # Seconds after which a pass starts no further batch (Odoo calls the cron up
 # to 10 times in a row while logs are left, within its worker's time limit).
 PROCESS_BUDGET_S = 5
+# A wake-up pending longer than this was not seen by any cron worker: ring again.
+STALE_WAKE_UP_S = 10
+_LAST_RING = {}  # database -> time.monotonic() of this process's last extra ring
 
 
 class WaWebhookLog(models.Model):
@@ -160,17 +164,36 @@ class WaWebhookLog(models.Model):
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(PROCESS_CRON)
         now = fields.Datetime.now()
         self.env.cr.execute(SQL(
-            """INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date,
-                                            write_uid, write_date)
-               SELECT %(cron)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                WHERE NOT EXISTS (
-                      SELECT 1 FROM ir_cron_trigger
-                       WHERE cron_id = %(cron)s AND call_at <= %(now)s
-                         AND call_at > COALESCE((SELECT max(create_date) FROM ir_cron_progress
-                                                  WHERE cron_id = %(cron)s), '-infinity'))
-            RETURNING id""", cron=cron_id, now=now, uid=self.env.uid))
-        if self.env.cr.rowcount:
+            """WITH pending AS (
+                    SELECT min(call_at) AS oldest FROM ir_cron_trigger
+                     WHERE cron_id = %(cron)s AND call_at <= %(now)s
+                       AND call_at > COALESCE((SELECT max(create_date) FROM ir_cron_progress
+                                                WHERE cron_id = %(cron)s), '-infinity')),
+               inserted AS (
+                    INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date,
+                                                 write_uid, write_date)
+                    SELECT %(cron)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                     WHERE (SELECT oldest FROM pending) IS NULL
+                 RETURNING id)
+            SELECT (SELECT count(*) FROM inserted), (SELECT oldest FROM pending)""",
+            cron=cron_id, now=now, uid=self.env.uid))
+        inserted, oldest = self.env.cr.fetchone()
+        if inserted or self._wake_up_is_stale(oldest, now):
             self.env.cr.postcommit.add(self.env["ir.cron"].browse(cron_id)._notifydb)
+
+    @api.model
+    def _wake_up_is_stale(self, oldest, now):
+        """A pending wake-up no cron took for a while (one written while no cron
+        worker was running, say before a restart or from a shell) would leave
+        new logs waiting for the workers' next poll, up to a minute: ring again,
+        at most once per STALE_WAKE_UP_S per worker process."""
+        if not oldest or (now - oldest).total_seconds() < STALE_WAKE_UP_S:
+            return False
+        key = self.env.cr.dbname
+        if time.monotonic() - _LAST_RING.get(key, float("-inf")) < STALE_WAKE_UP_S:
+            return False
+        _LAST_RING[key] = time.monotonic()
+        return True
 
     # --- processing (cron) ----------------------------------------------------
 

@@ -83,3 +83,30 @@ class TestWebhookAckPath(WhatsAppMixin, HttpCase):
             receipt = log_model._receive(raw, webhook.sign(raw, SECRET_A))
             self.env.flush_all()
         self.assertEqual(receipt.log.state, "pending")
+
+    def test_a_wake_up_no_cron_took_rings_again_once_in_a_while(self):
+        from ..models import wa_webhook_log
+        cron = self.env.ref(CRON)
+        log_model = self.env["wa.webhook.log"]
+
+        def rings():
+            return sum(1 for func in self.env.cr.postcommit._funcs
+                       if getattr(func, "__name__", "") == "_notifydb")
+
+        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
+        self.env["ir.cron.progress"].search([("cron_id", "=", cron.id)]).unlink()
+        self.env.flush_all()
+        wa_webhook_log._LAST_RING.clear()
+        base = rings()
+        log_model._wake_processor()
+        self.assertEqual(rings(), base + 1, "a new wake-up rings the cron workers")
+        log_model._wake_processor()
+        self.assertEqual(rings(), base + 1, "a fresh pending wake-up serves the burst")
+        # No cron worker took it for a minute (written before a restart, say).
+        self.env.cr.execute("UPDATE ir_cron_trigger SET call_at = call_at - interval '60 seconds'"
+                            " WHERE cron_id = %s", [cron.id])
+        log_model._wake_processor()
+        self.assertEqual(rings(), base + 2, "a stale wake-up rings again")
+        log_model._wake_processor()
+        self.assertEqual(rings(), base + 2, "at most once per interval and process")
+        self.assertEqual(self.triggers(), 1, "ringing again adds no trigger row")
