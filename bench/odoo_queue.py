@@ -35,20 +35,45 @@ import json, time, resource
 from odoo.tools import config
 config["campotech_whatsapp_key"] = %(key)r
 """
-SEED = HEADER + """
-company = env["res.company"].create({"name": "Bench %(cap)s %(stamp)s"})
+SETUP = HEADER + """
+company = env["res.company"].create({"name": "Bench %(cap)s %(stamp)s", "wa_quiet_hours": False})
 account = env["wa.account"].create({
     "name": "Bench", "company_id": company.id, "phone_number_id": %(phone_number_id)r,
     "waba_id": "9" + %(phone_number_id)r, "graph_url": %(graph_url)r, "access_token": %(token)r,
     "throughput_mps": %(cap)d})
-now = env.cr.now()
-Conversation = env["wa.conversation"]
-for number in %(numbers)r:
-    conversation = Conversation.create({"account_id": account.id, "wa_id": number,
-                                        "customer_phone": "+" + number, "last_inbound_at": now})
-    conversation.send_text("Hola, el técnico llega mañana entre las 9 y las 12.")
+template = account.template_ids.filtered(lambda t: t.name == "trabajo_programado")
+template.action_submit()  # created at the simulator, which the bench then approves
 env.cr.commit()
-print("RESULT " + json.dumps({"company_id": company.id, "account_id": account.id}))
+print("RESULT " + json.dumps({"company_id": company.id, "account_id": account.id,
+                              "template": template.name, "language": template.language}))
+"""
+# Template notifications as a morning's dispatch queues them: a job scheduled for each of
+# COUNT customers, each through wa.notification (ledger row, template variables from the
+# task, the chatter note on the task, origin res_model/res_id on the message).
+SEED = HEADER + """
+account = env["wa.account"].browse(%(account_id)d)
+company = account.company_id
+account.template_ids.filtered(lambda t: t.name == "trabajo_programado").status = "approved"
+env = env(context=dict(env.context, allowed_company_ids=[company.id],
+                       mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True))
+project = env["project.project"].create({"name": "Bench", "company_id": company.id})
+numbers = %(numbers)r
+partners = env["res.partner"].create([
+    {"name": "Cliente %%d" %% i, "mobile": "+" + number, "company_id": company.id,
+     "street": "Av. Corrientes %%d" %% i, "city": "CABA"} for i, number in enumerate(numbers)])
+Task = env["project.task"].with_context(default_project_id=project.id)
+deadline = "2026-12-15 17:30:00"
+for chunk in range(0, len(numbers), 500):
+    Task.create([{"name": "Instalación de split %%d" %% i, "project_id": project.id,
+                  "partner_id": partner.id, "date_deadline": deadline}
+                 for i, partner in enumerate(partners[chunk:chunk + 500], chunk)])
+    env.cr.commit()
+queued = env["wa.outbound.queue"].search_count([("account_id", "=", account.id),
+                                                ("state", "=", "pending")])
+ledger = env["wa.notification"].search_count([("company_id", "=", company.id),
+                                              ("state", "=", "queued")])
+env.cr.commit()
+print("RESULT " + json.dumps({"queued": queued, "ledger": ledger}))
 """
 WORKER = HEADER + """
 import re
@@ -83,16 +108,22 @@ print("RESULT " + json.dumps({"sent": sent, "queries": cr.sql_log_count - querie
 """
 REPORT = HEADER + """
 items = env["wa.outbound.queue"].search([("account_id", "=", %(account_id)d)])
+messages = env["wa.message"].search([("account_id", "=", %(account_id)d)])
+sent_ok = len(messages.filtered(lambda m: m.state == "sent" and m.wamid
+                                and m.res_model == "project.task" and m.res_id))
 states = {}
 for item in items:
     states[item.state] = states.get(item.state, 0) + 1
 attempts = sum(items.mapped("attempts"))
 account = env["wa.account"].browse(%(account_id)d)
 company = account.company_id
+env["project.task"].search([("company_id", "=", company.id)]).unlink()
+env["project.project"].search([("company_id", "=", company.id)]).unlink()
+env["wa.notification"].search([("company_id", "=", company.id)]).unlink()
 account.unlink()
 company.unlink()
 env.cr.commit()
-print("RESULT " + json.dumps({"states": states, "attempts": attempts}))
+print("RESULT " + json.dumps({"states": states, "attempts": attempts, "sent_ok": sent_ok}))
 """
 
 
@@ -127,17 +158,21 @@ def run_cap(out, db, cap, count, workers):
     key = generate_key()
     phone_number_id = "77%d%05d" % (cap, os.getpid() % 100000)
     sim = Simulator(host="127.0.0.1", port=0, mps=cap, access_token=TOKEN,
-                    phone_number_id=phone_number_id, status_delays=NO_STATUSES).start()
+                    phone_number_id=phone_number_id, waba_id="9" + phone_number_id,
+                    status_delays=NO_STATUSES).start()
     try:
         numbers = ["54911%08d" % (30000000 + i) for i in range(count)]
         for number in numbers:
             sim.store.open_window(number)
         started = time.time()
-        seeded = _result(_shell(db, SEED % {
+        setup = _result(_shell(db, SETUP % {
             "key": key, "cap": cap, "stamp": time.time(), "phone_number_id": phone_number_id,
-            "graph_url": sim.graph_url, "token": TOKEN, "numbers": numbers}))
-        out("odoo_queue cap=%d: %d texts queued through send_text in %s s"
-            % (cap, count, fmt(time.time() - started)))
+            "graph_url": sim.graph_url, "token": TOKEN}))
+        sim.set_template_status(setup["template"], "APPROVED", setup["language"])
+        seeded = dict(setup, **_result(_shell(db, SEED % {
+            "key": key, "account_id": setup["account_id"], "numbers": numbers})))
+        out("odoo_queue cap=%d: %d template notifications queued (%d ledger rows) in %s s"
+            % (cap, seeded["queued"], seeded["ledger"], fmt(time.time() - started)))
         procs = [_shell(db, WORKER % {"key": key}) for _ in range(workers)]
         results = [_result(proc) for proc in procs]
         report = _result(_shell(db, REPORT % {"key": key, "account_id": seeded["account_id"]}))
@@ -149,12 +184,14 @@ def run_cap(out, db, cap, count, workers):
     queries = sum(r["queries"] for r in results)
     span = max(r["end"] for r in results) - min(r["start"] for r in results)
     throttled = report["attempts"] - sent if report["attempts"] > sent else 0
-    out("odoo_queue cap=%d workers=%d: %d sent in %s s, %s msg/s (%.0f%% of cap), "
-        "130429 or other retried attempts: %d, sends per message: %.3f (max %d), states %s, "
-        "SQL queries per send: %s, worker CPU %s s"
-        % (cap, workers, sent, fmt(span), fmt(sent / span if span else 0),
-           100 * (sent / span if span else 0) / cap, throttled,
-           len(sent_records) / count, max(per_message.values()) if per_message else 0,
+    rate = sent / span if span else 0.0
+    duplicates = sum(n - 1 for n in per_message.values())
+    out("odoo_queue cap=%d workers=%d: %d sent in %s s: %s msg/s = %.1f%% of cap (goal: within "
+        "5%%); 130429 or other retried attempts: %d (goal 0); queued %d, accepted by the "
+        "simulator %d, duplicates %d, missing %d (goal: each exactly once); messages sent with "
+        "wamid and origin %d; queue states %s; SQL queries per send %s; worker CPU %s s"
+        % (cap, workers, sent, fmt(span), fmt(rate), 100 * rate / cap, throttled, seeded["queued"],
+           len(sent_records), duplicates, count - len(per_message), report["sent_ok"],
            report["states"], fmt(queries / sent if sent else 0),
            fmt(sum(r["cpu"] for r in results))))
     where = Counter()

@@ -33,6 +33,15 @@ CRON_TIME_BUDGET = 240
 # Longest sleep for a throughput slot; more means many workers are
 # competing for one account's rate, and the item is better rescheduled.
 MAX_SLOT_WAIT = 2.0
+# A batch is about this much of the account's cap in sends (between MIN_BATCH
+# and MAX_BATCH items): its pacing costs a few statements instead of four per
+# send, and its throughput slots end before MAX_SLOT_WAIT even when two
+# workers reserve one after the other.
+BATCH_SECONDS = 0.5
+MIN_BATCH, MAX_BATCH = 5, 250
+# A claim on an item in a batch lapses after this long even if the worker that
+# made it still runs (it is stuck); normally a batch is sent within a second.
+CLAIM_SECONDS = 60
 
 
 def _testing():
@@ -46,12 +55,16 @@ class WaOutboundQueue(models.Model):
     so a crash between the two loses nothing; a failed send stays here with
     Meta's error until it is retried or given up.
 
-    Lifecycle (as Community's sms.sms): ``_process_queue`` (the cron) →
-    ``_split_batch`` (claims due items one by one, ``FOR UPDATE SKIP
-    LOCKED``, paces them and commits each as ``processing``) → ``_send``
-    (one HTTP call, then the outcome is committed). A worker killed during
-    the HTTP call leaves exactly one item ``processing``; once its lease
-    (``QUEUE_LEASE_SECONDS``) has passed it is tried again.
+    Lifecycle: ``_process_queue`` (the cron) → ``_claim_batch`` (about half
+    a second of the cap's sends, claimed in one ``UPDATE … FOR UPDATE SKIP
+    LOCKED`` statement; they stay ``pending``) → ``_send_batch`` (window,
+    pair rate and throughput slots for the whole batch in a few statements,
+    then per item: ``processing`` committed, one HTTP call, the success
+    written in one statement and committed with the next item's start). A
+    worker killed during an HTTP call leaves exactly one item
+    ``processing``; once its lease (``QUEUE_LEASE_SECONDS``) has passed it
+    is tried again. Its other claimed items are due again at once: a claim
+    names the worker's database backend, gone with the worker.
     """
 
     _name = "wa.outbound.queue"
@@ -86,6 +99,10 @@ class WaOutboundQueue(models.Model):
     error_code = fields.Integer("Meta Error Code")
     error_message = fields.Text()
     wamid = fields.Char("WhatsApp Message ID", readonly=True)
+    claimed_pid = fields.Integer(
+        readonly=True, help="The database backend of the worker whose batch holds this "
+                            "pending item (see _claim_batch); void once it is gone.")
+    claimed_at = fields.Datetime(readonly=True)
 
     # --- Creation -----------------------------------------------------------
 
@@ -104,10 +121,10 @@ class WaOutboundQueue(models.Model):
 
     @api.model
     def _process_queue(self, time_budget=CRON_TIME_BUDGET, max_items=None):
-        """Send what is due, each item committed on its own; returns the count sent.
+        """Send what is due, batch after batch; returns the count sent.
 
         Outside tests the run's transactions are READ COMMITTED: the claim's
-        SKIP LOCKED and the pacing row see the other workers' latest commits
+        SKIP LOCKED and the pacing rows see the other workers' latest commits
         instead of failing with a serialization error on them (Odoo's
         default, REPEATABLE READ, is restored at the end).
         """
@@ -118,10 +135,12 @@ class WaOutboundQueue(models.Model):
         try:
             started, count = time.monotonic(), 0
             clients = {}
-            for item in self._split_batch():
-                item._send(clients)
-                cron_commit(self.env)
-                count += 1
+            size = self._batch_size()
+            while True:
+                batch = self._claim_batch(min(max_items - count, size) if max_items else size)
+                if not batch:
+                    break
+                count += self._send_batch(batch, clients)
                 if time.monotonic() - started > time_budget or (max_items and count >= max_items):
                     break
             self._reschedule_cron(count)
@@ -167,6 +186,20 @@ class WaOutboundQueue(models.Model):
         cron_commit(self.env)
         return recovered
 
+    # An item is due when pending, its time has come, its account sends, and no
+    # live worker has it in a batch: claimed_pid is the PostgreSQL backend of the
+    # worker that claimed it, and a claim is void once that backend is gone (the
+    # worker died: its connection closed) or the claim is older than CLAIM_SECONDS.
+    _DUE_SQL = """
+            q.state = 'pending' AND q.scheduled_at <= %(now)s
+            AND a.active AND NOT COALESCE(a.queue_paused, FALSE)
+            AND (q.claimed_pid IS NULL
+                 OR q.claimed_at < (now() AT TIME ZONE 'UTC') - interval '%(claim)s seconds'
+                 OR NOT EXISTS (SELECT 1 FROM pg_stat_activity s
+                                 WHERE s.pid = q.claimed_pid
+                                   AND (s.backend_start AT TIME ZONE 'UTC') <= q.claimed_at))
+    """
+
     @api.model
     def _claim_next(self):
         """Lock the next due item (priority, then age); None when nothing is due.
@@ -179,107 +212,214 @@ class WaOutboundQueue(models.Model):
             SELECT q.id
               FROM wa_outbound_queue q
               JOIN wa_account a ON a.id = q.account_id
-             WHERE q.state = 'pending' AND q.scheduled_at <= %s
-               AND a.active AND NOT COALESCE(a.queue_paused, FALSE)
+             WHERE %s
           ORDER BY q.priority DESC, q.scheduled_at, q.id
              LIMIT 1
                FOR UPDATE OF q SKIP LOCKED
-        """, [fields.Datetime.now()])
+        """ % self._DUE_SQL, {"now": fields.Datetime.now(), "claim": CLAIM_SECONDS})
         row = self.env.cr.fetchone()
         return self.browse(row[0]) if row else None
 
     @api.model
-    def _split_batch(self):
-        """Yield due items one at a time, each claimed, paced and committed
-        as ``processing`` before the HTTP call."""
-        while True:
-            item = self._claim_next()
-            if item is None:
-                return
-            item.invalidate_recordset()
-            wait = item._prepare_attempt()
-            cron_commit(self.env)  # releases the item's and the pacing rows' locks
-            if wait is None:
+    def _claim_batch(self, limit):
+        """Claim up to ``limit`` due items in one statement, in send order, with
+        what sending them needs (rows as dicts; no ORM reads per item).
+
+        The claim is committed by _send_batch together with the batch's pacing;
+        the items stay ``pending`` until each one's own attempt begins, so a
+        worker that dies leaves only its in-flight item ``processing``.
+        """
+        self.env.flush_all()  # raw SQL below: the ORM's pending writes first
+        self.env.cr.execute("""
+            WITH due AS (
+                SELECT q.id, c.last_inbound_at, c.wa_id AS conversation_wa_id,
+                       a.phone_number_id, a.throughput_mps
+                  FROM wa_outbound_queue q
+                  JOIN wa_account a ON a.id = q.account_id
+             LEFT JOIN wa_conversation c ON c.id = q.conversation_id
+                 WHERE %s
+              ORDER BY q.priority DESC, q.scheduled_at, q.id
+                 LIMIT %%(limit)s
+                   FOR UPDATE OF q SKIP LOCKED)
+            UPDATE wa_outbound_queue q
+               SET claimed_pid = pg_backend_pid(), claimed_at = now() AT TIME ZONE 'UTC'
+              FROM due
+             WHERE q.id = due.id
+         RETURNING q.id, q.account_id, q.conversation_id, q.message_id, q.phone, q.message_type,
+                   q.content, q.priority, q.scheduled_at, due.last_inbound_at,
+                   due.conversation_wa_id, due.phone_number_id, due.throughput_mps
+        """ % self._DUE_SQL, {"now": fields.Datetime.now(), "claim": CLAIM_SECONDS,
+                               "limit": max(1, limit)})
+        columns = [d[0] for d in self.env.cr.description]
+        rows = [dict(zip(columns, row)) for row in self.env.cr.fetchall()]
+        rows.sort(key=lambda r: (-r["priority"], r["scheduled_at"], r["id"]))
+        return rows
+
+    @api.model
+    def _batch_size(self):
+        """Items per batch: BATCH_SECONDS of the fastest sending account's cap."""
+        self.env.cr.execute("SELECT max(throughput_mps) FROM wa_account "
+                            "WHERE active AND NOT COALESCE(queue_paused, FALSE)")
+        rate = min(max(self.env.cr.fetchone()[0] or C.DEFAULT_MPS, 1), C.MAX_MPS)
+        return max(MIN_BATCH, min(MAX_BATCH, int(rate * BATCH_SECONDS)))
+
+    @api.model
+    def _release_claims(self):
+        """This worker's claims on items it did not send go back to the queue."""
+        self.env.cr.execute("UPDATE wa_outbound_queue SET claimed_pid = NULL "
+                            "WHERE claimed_pid = pg_backend_pid() AND state = 'pending'")
+
+    @api.model
+    def _pace_batch(self, rows):
+        """Window, pair rate and throughput for a claimed batch, in its transaction.
+
+        Returns the rows to send now, each with ``slot`` (a time.monotonic()
+        before which it must not go). The pacing rows take a handful of
+        statements for the whole batch (GCRA states: wa.pacing), and their
+        locks last until the caller's commit, which follows at once.
+        """
+        now = fields.Datetime.now()
+        pacing = self.env["wa.pacing"]
+        chats = [r for r in rows if r["message_type"] not in RECEIPT_TYPES]
+        closed = [r for r in chats if r["conversation_id"] and not window.can_send_freeform(
+            r["last_inbound_at"] or None, now, r["message_type"])]
+        for row in closed:
+            self.browse(row["id"])._hold(self.env["wa.conversation"]._window_hold_reason())
+        closed_ids = {r["id"] for r in closed}
+        chats = [r for r in chats if r["id"] not in closed_ids]
+        waits = pacing._pair().try_acquire_each(
+            [PairPacer.pair_key(r["phone_number_id"], r["phone"]) for r in chats])
+        later = {}
+        for row, wait in zip(chats, waits):
+            if wait > 0:  # that customer's pair rate: others' messages keep flowing
+                later[row["id"]] = now + timedelta(seconds=max(1.0, wait))
+        ready = [r for r in rows if r["id"] not in closed_ids and r["id"] not in later]
+        by_account = {}
+        for row in ready:
+            by_account.setdefault(row["account_id"], []).append(row)
+        clock = time.monotonic()
+        for account_rows in by_account.values():
+            account = self.env["wa.account"].browse(account_rows[0]["account_id"])
+            bucket = pacing._throughput(account)
+            # Slots up to MAX_SLOT_WAIT ahead; the rest of the batch is released
+            # unpaced (due again for the next claim), so no slot goes unused.
+            slots = bucket.reserve_many(account_rows[0]["phone_number_id"], len(account_rows),
+                                        max_wait=MAX_SLOT_WAIT)
+            for row, wait in zip(account_rows, slots):
+                row["slot"] = clock + wait
+        for item_id, at in later.items():
+            self.env.cr.execute("UPDATE wa_outbound_queue SET scheduled_at = %s, "
+                                "claimed_pid = NULL WHERE id = %s", [at, item_id])
+        return [r for r in ready if r["id"] not in later and "slot" in r]
+
+    @api.model
+    def _send_batch(self, rows, clients):
+        """Pace a claimed batch, then send its items one by one; returns the count sent.
+
+        Each attempt is committed as ``processing`` before its HTTP call, in
+        the same transaction as the previous item's success: one commit per
+        message, and at most one item whose outcome a crash could lose (it is
+        sent again after its lease). Failures take the ORM path (_attempt_failed):
+        they are rare and each has its own consequences.
+        """
+        ready = self._pace_batch(rows)
+        cron_commit(self.env)  # the claims and the pacing, visible to every worker
+        sent, done, renamed = 0, [], []
+        uid = self.env.uid
+        for row in ready:
+            now = fields.Datetime.now()
+            self.env.cr.execute("""
+                UPDATE wa_outbound_queue
+                   SET state = 'processing', processing_since = %s, last_attempt_at = %s,
+                       attempts = attempts + 1, claimed_pid = NULL, write_date = %s, write_uid = %s
+                 WHERE id = %s AND state = 'pending' AND claimed_pid = pg_backend_pid()
+             RETURNING id
+            """, [now, now, now, uid, row["id"]])
+            claimed = self.env.cr.fetchone()
+            cron_commit(self.env)  # with the previous success: the item is in flight
+            if not claimed:  # our claim lapsed and another worker took it
                 continue
+            wait = row["slot"] - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            yield item
+            try:
+                result = self._attempt(row, clients)
+            except Exception as error:  # pylint: disable=broad-except
+                # Meta's errors are classified; anything else (no token, a file
+                # gone, a bug) fails this item only, with its reason shown.
+                if not isinstance(error, (CloudApiError, UserError, ValueError)):
+                    _logger.exception("WhatsApp queue item %s: unexpected error", row["id"])
+                item = self.browse(row["id"])
+                item.invalidate_recordset()
+                item.message_id.invalidate_recordset()
+                item._attempt_failed(error)
+                self.env.flush_all()
+                if self.env["wa.account"].browse(row["account_id"]).queue_paused:
+                    break  # error 190: nothing more goes until the token is fixed
+                continue
+            self._record_success(row, result, now)
+            sent += 1
+            if row["message_id"]:
+                done.append(row["message_id"])
+            if result and result.wa_id and row["conversation_id"] \
+                    and result.wa_id != row["conversation_wa_id"]:
+                renamed.append((row["conversation_id"], result.wa_id))
+        self._release_claims()
+        self.browse([r["id"] for r in rows]).invalidate_recordset()
+        messages = self.env["wa.message"].browse(done)
+        messages.invalidate_recordset()
+        # The chat screens learn the new states once per batch (one bus event per message).
+        self.env["wa.bus"]._queue("status", messages)
+        for conversation_id, wa_id in renamed:
+            self.env["wa.conversation"].browse(conversation_id)._store_canonical_wa_id(wa_id)
+        cron_commit(self.env)
+        return sent
 
-    def _prepare_attempt(self):
-        """Check the window and pacing, then mark the item processing.
-
-        Returns the seconds to wait for the throughput slot, or None when the
-        item is not to be sent now (held, or rescheduled for its customer).
-        """
-        self.ensure_one()
-        now = fields.Datetime.now()
-        if self.message_type not in RECEIPT_TYPES and self.conversation_id and \
-                not window.can_send_freeform(self.conversation_id.last_inbound_at or None, now,
-                                             self.message_type):
-            self._hold(self.env["wa.conversation"]._window_hold_reason())
+    def _attempt(self, row, clients):
+        """The HTTP call for one claimed row; returns Meta's SendResult (None for receipts)."""
+        client = self._client_for(clients, row["account_id"])
+        content = row["content"]
+        if row["message_type"] == "mark_read":
+            client.mark_read(content["message_id"], typing=bool(content.get("typing_indicator")))
             return None
-        pacing = self.env["wa.pacing"]
-        if self.message_type not in RECEIPT_TYPES:
-            pair = pacing._pair()
-            key = PairPacer.pair_key(self.account_id.phone_number_id, self.phone)
-            if not pair.try_acquire(key):
-                # Other customers' messages keep flowing meanwhile.
-                self.write({"scheduled_at": now + timedelta(seconds=max(1.0, pair.delay(key)))})
-                return None
-        wait = pacing._throughput(self.account_id).reserve(self.account_id.phone_number_id)
-        if wait > MAX_SLOT_WAIT:
-            self.write({"scheduled_at": now + timedelta(seconds=wait)})
-            return None
-        self.write({"state": "processing", "processing_since": now, "last_attempt_at": now,
-                    "attempts": self.attempts + 1})
-        return wait
+        if not builders.has_media_to_upload(content):
+            return client.send(content)
+        account = self.env["wa.account"].browse(row["account_id"])
+        with self.env.cr.savepoint():
+            payload = builders.resolve_media(
+                content, lambda attachment_id: self.env["wa.media.upload"]
+                ._media_id_for(account, attachment_id, client))
+            return client.send(payload)
 
-    def _client_for(self, clients):
-        account = self.account_id
+    @api.model
+    def _record_success(self, row, result, now):
+        """The item done and its message sent, in one statement (committed with the
+        next item's attempt, or at the end of the batch)."""
+        wamid = result.wamid if result else None
+        self.env.cr.execute("""
+            WITH item AS (
+                UPDATE wa_outbound_queue
+                   SET state = 'done', processing_since = NULL, hold_reason = NULL,
+                       failure_type = NULL, error_code = 0, error_message = NULL, wamid = %(wamid)s,
+                       write_date = %(now)s, write_uid = %(uid)s
+                 WHERE id = %(id)s
+             RETURNING message_id)
+            UPDATE wa_message m
+               SET wamid = %(wamid)s, error_code = 0, error_message = NULL,
+                   state = CASE WHEN m.state = 'pending' THEN 'sent' ELSE m.state END,
+                   state_date = CASE WHEN m.state = 'pending' THEN %(now)s ELSE m.state_date END,
+                   write_date = %(now)s, write_uid = %(uid)s
+              FROM item
+             WHERE m.id = item.message_id AND %(wamid)s IS NOT NULL
+        """, {"wamid": wamid, "now": now, "uid": self.env.uid, "id": row["id"]})
+
+    def _client_for(self, clients, account_id=None):
+        account = self.env["wa.account"].browse(account_id) if account_id else self.account_id
         if account.id not in clients:
             clients[account.id] = account.sudo()._client()
         return clients[account.id]
 
-    def _send(self, clients=None):
-        """One attempt at Meta for this (processing) item; records the outcome."""
-        self.ensure_one()
-        clients = {} if clients is None else clients
-        try:
-            with self.env.cr.savepoint():
-                client = self._client_for(clients)
-                if self.message_type == "mark_read":
-                    client.mark_read(self.content["message_id"],
-                                     typing=bool(self.content.get("typing_indicator")))
-                    result = None
-                else:
-                    payload = builders.resolve_media(
-                        self.content, lambda attachment_id: self.env["wa.media.upload"]
-                        ._media_id_for(self.account_id, attachment_id, client))
-                    result = client.send(payload)
-        except Exception as error:  # pylint: disable=broad-except
-            # Meta's errors are classified; anything else (no token, a file
-            # gone, a bug) fails this item only, with its reason shown.
-            if not isinstance(error, (CloudApiError, UserError, ValueError)):
-                _logger.exception("WhatsApp queue item %s: unexpected error", self.id)
-            self._attempt_failed(error)
-        else:
-            self._attempt_succeeded(result)
-
     # --- Outcomes -----------------------------------------------------------
-
-    def _attempt_succeeded(self, result):
-        now = fields.Datetime.now()
-        self.write({"state": "done", "processing_since": False, "hold_reason": False,
-                    "failure_type": False, "error_code": 0, "error_message": False,
-                    "wamid": result.wamid if result else False})
-        message = self.message_id
-        if message and result:
-            values = {"wamid": result.wamid, "error_code": 0, "error_message": False}
-            if message.state == "pending":
-                values.update(state="sent", state_date=now)
-            message.write(values)
-        if result and result.wa_id and self.conversation_id:
-            self.conversation_id._store_canonical_wa_id(result.wa_id)
 
     def _attempt_failed(self, error):
         now = fields.Datetime.now()
