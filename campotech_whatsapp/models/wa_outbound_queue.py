@@ -1,4 +1,5 @@
 import logging
+import math
 import threading
 import time
 from datetime import timedelta
@@ -39,6 +40,12 @@ MAX_SLOT_WAIT = 2.0
 # workers reserve one after the other.
 BATCH_SECONDS = 0.5
 MIN_BATCH, MAX_BATCH = 5, 250
+# What one sender (one thread, its own database connection) keeps up with on
+# a small server, measured with bench.odoo_queue (README, Performance); a
+# higher cap gets more senders, at most MAX_SENDERS. The system parameter
+# campotech_whatsapp.queue_senders sets the number instead.
+SENDER_RATE = 250
+MAX_SENDERS = 4
 # A claim on an item in a batch lapses after this long even if the worker that
 # made it still runs (it is stuck); normally a batch is sent within a second.
 CLAIM_SECONDS = 60
@@ -123,19 +130,54 @@ class WaOutboundQueue(models.Model):
     def _process_queue(self, time_budget=CRON_TIME_BUDGET, max_items=None):
         """Send what is due, batch after batch; returns the count sent.
 
-        Outside tests the run's transactions are READ COMMITTED: the claim's
-        SKIP LOCKED and the pacing rows see the other workers' latest commits
-        instead of failing with a serialization error on them (Odoo's
-        default, REPEATABLE READ, is restored at the end).
+        Above SENDER_RATE msg/s of cap, more senders share the work: threads
+        of this cron job, each with its own cursor (so its own claims and
+        commits) and all pacing through the same wa.pacing rows. Threads, not
+        more cron jobs: Odoo runs one job of a cron at a time, and a sender
+        spends most of its time waiting for Meta or PostgreSQL, not the CPU.
         """
         self._recover_stale()
+        size, senders = self._batch_plan()
+        if _testing():  # the test's uncommitted data is only in its own cursor
+            senders = 1
+        counts = [0] * senders
+
+        def sender(index):
+            try:
+                with self.env.registry.cursor() as cr:
+                    env = api.Environment(cr, self.env.uid, self.env.context)
+                    counts[index] = env[self._name]._drain(size, time_budget)
+            except Exception:  # pylint: disable=broad-except
+                # Its claims lapse with its connection; the other senders go on.
+                _logger.exception("WhatsApp queue: sender %s stopped", index)
+
+        threads = [threading.Thread(target=sender, args=(index,), daemon=True,
+                                    name="wa-queue-sender-%d" % index)
+                   for index in range(1, senders)]
+        for thread in threads:
+            thread.start()
+        try:
+            counts[0] = self._drain(size, time_budget, max_items)
+        finally:
+            for thread in threads:
+                thread.join()
+        count = sum(counts)
+        self._reschedule_cron(count)
+        return count
+
+    @api.model
+    def _drain(self, size, time_budget, max_items=None):
+        """One sender's loop: claim a batch, send it, until nothing is due or the
+        time is up. Its transactions are READ COMMITTED outside tests: the
+        claim's SKIP LOCKED and the pacing rows see the other senders' latest
+        commits instead of failing with a serialization error on them (Odoo's
+        default, REPEATABLE READ, is restored at the end)."""
         read_committed = not _testing()
         if read_committed:
+            cron_commit(self.env)
             self.env.cr.connection.set_session(isolation_level="READ COMMITTED")
         try:
-            started, count = time.monotonic(), 0
-            clients = {}
-            size = self._batch_size()
+            started, count, clients = time.monotonic(), 0, {}
             while True:
                 batch = self._claim_batch(min(max_items - count, size) if max_items else size)
                 if not batch:
@@ -143,12 +185,11 @@ class WaOutboundQueue(models.Model):
                 count += self._send_batch(batch, clients)
                 if time.monotonic() - started > time_budget or (max_items and count >= max_items):
                     break
-            self._reschedule_cron(count)
+            return count
         finally:
             if read_committed:
                 cron_commit(self.env)
                 self.env.cr.connection.set_session(isolation_level="REPEATABLE READ")
-        return count
 
     def _due_domain(self):
         return [("state", "=", "pending"), ("scheduled_at", "<=", fields.Datetime.now()),
@@ -197,7 +238,10 @@ class WaOutboundQueue(models.Model):
                  OR q.claimed_at < (now() AT TIME ZONE 'UTC') - interval '%(claim)s seconds'
                  OR NOT EXISTS (SELECT 1 FROM pg_stat_activity s
                                  WHERE s.pid = q.claimed_pid
-                                   AND (s.backend_start AT TIME ZONE 'UTC') <= q.claimed_at))
+                                   -- a newer backend with the same pid is not the claimer;
+                                   -- NULL: another role's session, taken as alive
+                                   AND (s.backend_start IS NULL
+                                        OR (s.backend_start AT TIME ZONE 'UTC') <= q.claimed_at)))
     """
 
     @api.model
@@ -256,12 +300,16 @@ class WaOutboundQueue(models.Model):
         return rows
 
     @api.model
-    def _batch_size(self):
-        """Items per batch: BATCH_SECONDS of the fastest sending account's cap."""
+    def _batch_plan(self):
+        """(items per batch, senders): BATCH_SECONDS of the fastest sending
+        account's cap per batch, one sender per SENDER_RATE msg/s of it."""
         self.env.cr.execute("SELECT max(throughput_mps) FROM wa_account "
                             "WHERE active AND NOT COALESCE(queue_paused, FALSE)")
         rate = min(max(self.env.cr.fetchone()[0] or C.DEFAULT_MPS, 1), C.MAX_MPS)
-        return max(MIN_BATCH, min(MAX_BATCH, int(rate * BATCH_SECONDS)))
+        senders = int(self.env["ir.config_parameter"].sudo().get_param(
+            "campotech_whatsapp.queue_senders", 0)) or math.ceil(rate / SENDER_RATE)
+        return (max(MIN_BATCH, min(MAX_BATCH, int(rate * BATCH_SECONDS))),
+                max(1, min(MAX_SENDERS, senders)))
 
     @api.model
     def _release_claims(self):
@@ -307,6 +355,8 @@ class WaOutboundQueue(models.Model):
                                         max_wait=MAX_SLOT_WAIT)
             for row, wait in zip(account_rows, slots):
                 row["slot"] = clock + wait
+            for row in account_rows[len(slots):]:
+                row["unpaced"] = True
         for item_id, at in later.items():
             self.env.cr.execute("UPDATE wa_outbound_queue SET scheduled_at = %s, "
                                 "claimed_pid = NULL WHERE id = %s", [at, item_id])
@@ -324,6 +374,13 @@ class WaOutboundQueue(models.Model):
         """
         ready = self._pace_batch(rows)
         cron_commit(self.env)  # the claims and the pacing, visible to every worker
+        if not ready and any(r.get("unpaced") for r in rows):
+            # Other workers hold the account's next seconds: let them pass
+            # instead of claiming the same items again at once.
+            self._release_claims()
+            cron_commit(self.env)
+            time.sleep(BATCH_SECONDS)
+            return 0
         sent, done, renamed = 0, [], []
         uid = self.env.uid
         for row in ready:
