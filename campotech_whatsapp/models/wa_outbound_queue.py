@@ -382,20 +382,16 @@ class WaOutboundQueue(models.Model):
             time.sleep(BATCH_SECONDS)
             return 0
         sent, done, renamed = 0, [], []
-        uid = self.env.uid
+        success = None  # the last send's success, written with the next item's start
         for row in ready:
             now = fields.Datetime.now()
-            self.env.cr.execute("""
-                UPDATE wa_outbound_queue
-                   SET state = 'processing', processing_since = %s, last_attempt_at = %s,
-                       attempts = attempts + 1, claimed_pid = NULL, write_date = %s, write_uid = %s
-                 WHERE id = %s AND state = 'pending' AND claimed_pid = pg_backend_pid()
-             RETURNING id
-            """, [now, now, now, uid, row["id"]])
-            claimed = self.env.cr.fetchone()
+            claimed = self._start_attempt(row["id"], now, success)
+            success = None
             cron_commit(self.env)  # with the previous success: the item is in flight
             if not claimed:  # our claim lapsed and another worker took it
                 continue
+            # Its slot, after the commit: were the worker to die in this short
+            # sleep, the item would go once after its lease, never twice.
             wait = row["slot"] - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
@@ -414,21 +410,29 @@ class WaOutboundQueue(models.Model):
                 if self.env["wa.account"].browse(row["account_id"]).queue_paused:
                     break  # error 190: nothing more goes until the token is fixed
                 continue
-            self._record_success(row, result, now)
+            success = {"done_id": row["id"], "wamid": result.wamid if result else None,
+                       "done_at": now}
             sent += 1
             if row["message_id"]:
                 done.append(row["message_id"])
             if result and result.wa_id and row["conversation_id"] \
                     and result.wa_id != row["conversation_wa_id"]:
                 renamed.append((row["conversation_id"], result.wa_id))
+        if success:
+            self._start_attempt(None, None, success)
         self._release_claims()
         self.browse([r["id"] for r in rows]).invalidate_recordset()
         messages = self.env["wa.message"].browse(done)
         messages.invalidate_recordset()
         # The chat screens learn the new states once per batch (one bus event per message).
         self.env["wa.bus"]._queue("status", messages)
-        for conversation_id, wa_id in renamed:
-            self.env["wa.conversation"].browse(conversation_id)._store_canonical_wa_id(wa_id)
+        # Meta's canonical ids (549… for a number sent as 54…): one read and, at
+        # the flush, one UPDATE per model for the batch.
+        # (wa_id is not tracked: no chatter values to compute on the partner)
+        conversations = self.env["wa.conversation"].with_context(tracking_disable=True).browse(
+            [c for c, _w in renamed])
+        for conversation, (_c, wa_id) in zip(conversations, renamed):
+            conversation._store_canonical_wa_id(wa_id)
         cron_commit(self.env)
         return sent
 
@@ -448,27 +452,46 @@ class WaOutboundQueue(models.Model):
                 ._media_id_for(account, attachment_id, client))
             return client.send(payload)
 
-    @api.model
-    def _record_success(self, row, result, now):
-        """The item done and its message sent, in one statement (committed with the
-        next item's attempt, or at the end of the batch)."""
-        wamid = result.wamid if result else None
-        self.env.cr.execute("""
-            WITH item AS (
-                UPDATE wa_outbound_queue
-                   SET state = 'done', processing_since = NULL, hold_reason = NULL,
-                       failure_type = NULL, error_code = 0, error_message = NULL, wamid = %(wamid)s,
-                       write_date = %(now)s, write_uid = %(uid)s
-                 WHERE id = %(id)s
-             RETURNING message_id)
+    # A send's success: the item done and its message sent with Meta's wamid.
+    _SUCCESS_SQL = """
+        done_item AS (
+            UPDATE wa_outbound_queue
+               SET state = 'done', processing_since = NULL, hold_reason = NULL,
+                   failure_type = NULL, error_code = 0, error_message = NULL, wamid = %(wamid)s,
+                   write_date = %(done_at)s, write_uid = %(uid)s
+             WHERE id = %(done_id)s
+         RETURNING message_id),
+        sent_message AS (
             UPDATE wa_message m
                SET wamid = %(wamid)s, error_code = 0, error_message = NULL,
                    state = CASE WHEN m.state = 'pending' THEN 'sent' ELSE m.state END,
-                   state_date = CASE WHEN m.state = 'pending' THEN %(now)s ELSE m.state_date END,
+                   state_date = CASE WHEN m.state = 'pending' THEN %(done_at)s ELSE m.state_date END,
+                   write_date = %(done_at)s, write_uid = %(uid)s
+              FROM done_item
+             WHERE m.id = done_item.message_id AND %(wamid)s IS NOT NULL
+         RETURNING m.id)"""
+    # An attempt begins: the claimed item processing (nothing if the claim lapsed).
+    _START_SQL = """
+        started AS (
+            UPDATE wa_outbound_queue
+               SET state = 'processing', processing_since = %(now)s, last_attempt_at = %(now)s,
+                   attempts = attempts + 1, claimed_pid = NULL,
                    write_date = %(now)s, write_uid = %(uid)s
-              FROM item
-             WHERE m.id = item.message_id AND %(wamid)s IS NOT NULL
-        """, {"wamid": wamid, "now": now, "uid": self.env.uid, "id": row["id"]})
+             WHERE id = %(start_id)s AND state = 'pending' AND claimed_pid = pg_backend_pid()
+         RETURNING id)"""
+
+    @api.model
+    def _start_attempt(self, item_id, now, success=None):
+        """Mark item_id processing and record the previous send's ``success`` (a
+        dict: done_id, wamid, done_at), in one statement; True if item_id was
+        still ours to send. Either may be None."""
+        params = dict(success or {}, uid=self.env.uid, start_id=item_id, now=now)
+        parts = ([self._SUCCESS_SQL] if success else []) + ([self._START_SQL] if item_id else [])
+        if not parts:
+            return False
+        tail = "SELECT id FROM started" if item_id else "SELECT count(*) FROM sent_message"
+        self.env.cr.execute("WITH %s %s" % (",".join(parts), tail), params)
+        return bool(self.env.cr.fetchone()) if item_id else False
 
     def _client_for(self, clients, account_id=None):
         account = self.env["wa.account"].browse(account_id) if account_id else self.account_id
