@@ -107,9 +107,10 @@ class WaOutboundQueue(models.Model):
     error_message = fields.Text()
     wamid = fields.Char("WhatsApp Message ID", readonly=True)
     claimed_pid = fields.Integer(
-        readonly=True, help="The database backend of the worker whose batch holds this "
-                            "pending item (see _claim_batch); void once it is gone.")
-    claimed_at = fields.Datetime(readonly=True)
+        "Claimed by Backend", readonly=True,
+        help="The database backend of the worker whose batch holds this pending item; "
+             "the claim is void once that backend is gone.")
+    claimed_at = fields.Datetime("Claimed At", readonly=True)
 
     # --- Creation -----------------------------------------------------------
 
