@@ -110,6 +110,11 @@ def timed_commit(self):
         where["COMMIT"] = where.get("COMMIT", 0.0) + time.perf_counter() - started
 sql_db.Cursor.commit = timed_commit
 cr = env.cr
+# Odoo is loaded: say so, and start with the other workers when the bench says go.
+import os
+open(%(ready)r + str(os.getpid()), "w").close()
+while not os.path.exists(%(go)r):
+    time.sleep(0.01)
 cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.time()
 profile = None
 if %(profile)r:  # the calling thread only: run with --senders 1 to see all of it
@@ -126,7 +131,11 @@ if profile:
     open(%(profile)r, "a").write(text.getvalue())
 print("RESULT " + json.dumps({"sent": sent, "queries": calls[0],
                               "cpu": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
-                              "start": wall0, "end": time.time(), "where": where}))
+                              "start": wall0, "end": time.time(), "where": where}), flush=True)
+# Stay connected until the bench has read the CPU figures (the backends' included).
+open(%(ready)r + "done-" + str(os.getpid()), "w").close()
+while not os.path.exists(%(go)r + "-stop"):
+    time.sleep(0.01)
 """
 REPORT = HEADER + """
 items = env["wa.outbound.queue"].search([("account_id", "=", %(account_id)d)])
@@ -234,10 +243,57 @@ def run_caps(out, db, caps, count, workers, senders=0, profile=None):
         sim.stop()
 
 
+def _cpu_snapshot():
+    """(machine busy and total seconds, PostgreSQL processes' seconds, this process's seconds):
+    where the CPU goes during a drain. Linux /proc; zeros elsewhere."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    busy = total = 0.0
+    postgres = {}
+    try:
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)
+        total, busy = sum(values[:8]) / tick, (sum(values[:8]) - idle) / tick
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % pid) as stat:
+                    fields = stat.read().rsplit(")", 1)
+                if fields[0].endswith("(postgres"):
+                    parts = fields[1].split()
+                    postgres[pid] = (int(parts[11]) + int(parts[12])) / tick
+            except OSError:
+                continue
+    except OSError:
+        pass
+    own = os.times()
+    return busy, total, postgres, own.user + own.system
+
+
 def _drain_at(out, db, sim, key, account_id, cap, count, queued, workers, profile=None):
     before = len(sim.state()["messages"])
-    procs = [_shell(db, WORKER % {"key": key, "profile": profile}) for _ in range(workers)]
+    sync = tempfile.mkdtemp(prefix="campotech-drain-")
+    ready, go = os.path.join(sync, "ready-"), os.path.join(sync, "go")
+    procs = [_shell(db, WORKER % {"key": key, "profile": profile, "ready": ready, "go": go})
+             for _ in range(workers)]
+    # All workers loaded, then one start: the CPU figures cover the drain only.
+    deadline = time.time() + 600
+    while len(os.listdir(sync)) < workers and time.time() < deadline \
+            and all(proc.poll() is None for proc in procs):
+        time.sleep(0.05)
+    cpu_before = _cpu_snapshot()
+    open(go, "w").close()
+    deadline = time.time() + 3600
+    while len([n for n in os.listdir(sync) if "done-" in n]) < workers \
+            and all(proc.poll() is None for proc in procs) and time.time() < deadline:
+        time.sleep(0.01)
+    cpu_after = _cpu_snapshot()
+    open(go + "-stop", "w").close()
     results = [_result(proc) for proc in procs]
+    for name in os.listdir(sync):
+        os.unlink(os.path.join(sync, name))
+    os.rmdir(sync)
     report = _result(_shell(db, REPORT % {"key": key, "account_id": account_id}))
     sent_records = sim.state()["messages"][before:]
     per_message = Counter(m["to"] for m in sent_records)
@@ -260,6 +316,17 @@ def _drain_at(out, db, sim, key, account_id, cap, count, queued, workers, profil
            len(sent_records), duplicates, count - len(per_message), report["sent_ok"],
            report["states"], fmt(queries / sent if sent else 0),
            fmt(sum(r["cpu"] for r in results))))
+    busy, total, own = (cpu_after[i] - cpu_before[i] for i in (0, 1, 3))
+    # PostgreSQL: its processes at the end (the workers' backends, still connected, among
+    # them), less what each had used at the start.
+    postgres = sum(cpu_after[2][pid] - cpu_before[2].get(pid, 0.0) for pid in cpu_after[2])
+    workers_cpu = sum(r["cpu"] for r in results)
+    if total:
+        out("odoo_drain cap=%d CPU while the workers ran: machine %.0f%% busy (%s of %s "
+            "core-seconds): Odoo workers %s s, PostgreSQL (all databases) %s s, simulator and "
+            "bench %s s, the rest (other processes) %s s"
+            % (cap, 100 * busy / total, fmt(busy), fmt(total), fmt(workers_cpu), fmt(postgres),
+               fmt(own), fmt(max(0.0, busy - workers_cpu - postgres - own))))
     where = Counter()
     for r in results:
         where.update(r.get("where") or {})
