@@ -31,8 +31,8 @@ RECEIPT_TYPES = ("mark_read",)
 # How long one cron run keeps sending before it hands over (and is called
 # again at once by _notify_progress while work remains).
 CRON_TIME_BUDGET = 240
-# Longest sleep for a throughput slot; more means many workers are
-# competing for one account's rate, and the item is better rescheduled.
+# Longest wait for a throughput slot; beyond it other workers hold the
+# account's next seconds, and the rest of a batch is left for a later claim.
 MAX_SLOT_WAIT = 2.0
 # A batch is about this much of the account's cap in sends (between MIN_BATCH
 # and MAX_BATCH items): its pacing costs a few statements instead of four per
@@ -149,7 +149,7 @@ class WaOutboundQueue(models.Model):
                     env = api.Environment(cr, self.env.uid, self.env.context)
                     counts[index] = env[self._name]._drain(size, time_budget)
             except Exception:  # pylint: disable=broad-except
-                # Its claims lapse with its connection; the other senders go on.
+                # The other senders go on; its unsent claims lapse after CLAIM_SECONDS.
                 _logger.exception("WhatsApp queue: sender %s stopped", index)
 
         threads = [threading.Thread(target=sender, args=(index,), daemon=True,
