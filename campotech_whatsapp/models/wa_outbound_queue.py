@@ -110,7 +110,7 @@ class WaOutboundQueue(models.Model):
         "Claimed by Backend", readonly=True,
         help="The database backend of the worker whose batch holds this pending item; "
              "the claim is void once that backend is gone.")
-    claimed_at = fields.Datetime("Claimed At", readonly=True)
+    claimed_at = fields.Datetime(readonly=True)
 
     # --- Creation -----------------------------------------------------------
 
