@@ -1,4 +1,4 @@
-"""Run the engine benchmarks: ``python -m bench [--quick] [--only parse|build|roundtrip|drain]``.
+"""Run the benchmarks: ``python -m bench [--quick] [--only NAME]`` (see --help for the names).
 
 Run from the repository root with the engine's requirements installed, or use
 ``scripts/bench [--quick]``, which runs it in the project's .venv.
@@ -9,13 +9,14 @@ import argparse
 import sys
 import time
 
-from . import build, drain, odoo_bench, roundtrip, webhook_parse
+from . import build, drain, odoo_bench, odoo_queue, roundtrip, webhook_parse
 from .common import Out, header
 
 BENCHES = {"parse": webhook_parse.run, "build": build.run, "roundtrip": roundtrip.run,
            "drain": drain.run}
 # Real Odoo 18 benches: each prints one "skipped" line when no Odoo is configured.
-BENCHES.update({"odoo_ack": odoo_bench.run_ack, "odoo_inbound": odoo_bench.run_inbound})
+BENCHES.update({"odoo_ack": odoo_bench.run_ack, "odoo_inbound": odoo_bench.run_inbound,
+                "odoo_drain": odoo_queue.run})
 
 
 def parse_args(argv):
@@ -23,7 +24,7 @@ def parse_args(argv):
     parser.add_argument("--quick", action="store_true",
                         help="tiny iteration counts: checks the benches run, figures are noisy")
     parser.add_argument("--only", action="append", choices=sorted(BENCHES), metavar="NAME",
-                        help="run only this bench (parse, build, roundtrip or drain); repeatable")
+                        help="run only this bench (%s); repeatable" % ", ".join(BENCHES))
     return parser.parse_args(argv)
 
 

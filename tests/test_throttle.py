@@ -305,3 +305,56 @@ def test_pair_pacer_and_throughput_share_a_store_without_collisions():
 def test_pair_pacer_rejects_bad_periods(seconds):
     with pytest.raises(ValueError):
         PairPacer(seconds=seconds)
+
+
+# --- batches: one store update for many sends (the Odoo queue's batches) --------------------
+
+class CountingStore(MemoryStore):
+    """A MemoryStore that counts its round trips, as the database store's statements."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def update(self, key, fn):
+        self.calls += 1
+        return super().update(key, fn)
+
+    def update_many(self, keys, fn):
+        self.calls += 1
+        return super().update_many(keys, fn)
+
+
+def test_reserve_many_gives_the_slots_of_as_many_reserves_in_one_update():
+    store, clock = CountingStore(), FakeClock()
+    bucket = TokenBucket(80, store=store, clock=clock)
+    assert bucket.reserve_many("pn1", 4) == pytest.approx([0, T80, 2 * T80, 3 * T80])
+    assert store.calls == 1
+    # A second worker's next reservation follows the batch.
+    assert TokenBucket(80, store=store, clock=clock).reserve("pn1") == pytest.approx(4 * T80)
+
+
+def test_reserve_many_stops_before_a_slot_further_than_max_wait_and_keeps_it_free():
+    bucket = TokenBucket(4, clock=FakeClock())
+    assert bucket.reserve_many("pn1", 20, max_wait=1.0) == pytest.approx([0, .25, .5, .75, 1.0])
+    assert bucket.reserve("pn1") == pytest.approx(1.25), "no slot taken beyond the last given"
+    assert bucket.reserve_many("pn1", 0) == []
+
+
+def test_try_acquire_each_is_try_acquire_per_key_in_one_update():
+    store, clock = CountingStore(), FakeClock()
+    pair = PairPacer(store=store, clock=clock)
+    waits = pair.try_acquire_each(["549111", "549222"] + ["549111"] * 6)
+    assert store.calls == 1
+    assert waits[:6] == [0.0] * 6, "a new customer's burst, and another customer"
+    assert waits[6] == pytest.approx(C.PAIR_RATE_SECONDS) and waits[7] == waits[6]
+    # The refused ones took nothing: after the pair rate, exactly one more goes.
+    clock.advance(C.PAIR_RATE_SECONDS)
+    assert pair.try_acquire_each(["549111", "549111"]) == [0.0, pytest.approx(C.PAIR_RATE_SECONDS)]
+
+
+def test_try_acquire_each_works_on_a_store_without_update_many():
+    pair = PairPacer(store=DictStore(), clock=FakeClock())
+    waits = pair.try_acquire_each(["549111"] * (C.PAIR_BURST + 1))
+    assert waits[:-1] == [0.0] * C.PAIR_BURST and waits[-1] > 0
+    assert pair.try_acquire_each([]) == []

@@ -210,6 +210,15 @@ def resolve_media(payload, upload):
     return payload
 
 
+def has_media_to_upload(payload):
+    """Whether resolve_media would call its upload (an ``attachment_id`` somewhere)."""
+    if isinstance(payload, dict):
+        return "attachment_id" in payload or any(has_media_to_upload(v) for v in payload.values())
+    if isinstance(payload, list):
+        return any(has_media_to_upload(v) for v in payload)
+    return False
+
+
 def _coordinate(field, value, bound):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PayloadError("%s must be a number, got %r" % (field, value))

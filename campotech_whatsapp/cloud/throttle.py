@@ -43,6 +43,11 @@ class BucketStore(Protocol):
         """Atomically read key's state, call fn(state) -> (new_state, result),
         write new_state (None removes it) and return result."""
 
+    def update_many(self, keys, fn):
+        """As update, for several keys at once: fn({key: state}) -> ({key: new_state}, result).
+
+        Optional: a store without it is updated key by key (see _update_many)."""
+
 
 class MemoryStore:
     """A BucketStore in process memory, safe to share between threads."""
@@ -58,6 +63,16 @@ class MemoryStore:
                 self._states.pop(key, None)
             else:
                 self._states[key] = new_state
+            return result
+
+    def update_many(self, keys, fn):
+        with self._lock:
+            new_states, result = fn({key: self._states.get(key) for key in keys})
+            for key, state in new_states.items():
+                if state is None:
+                    self._states.pop(key, None)
+                else:
+                    self._states[key] = state
             return result
 
     def get(self, key):
@@ -103,6 +118,53 @@ class TokenBucket:
         """
         now = self._now(now)
         return self.store.update(self._key(key), lambda tat: self._advance(tat, now))
+
+    def reserve_many(self, key, count, now=None, max_wait=None):
+        """Take up to ``count`` successive slots for key in one store update; return
+        the seconds to wait before using each (as ``count`` calls of reserve would),
+        stopping before a slot more than ``max_wait`` seconds away.
+
+        A batch of sends paces itself with one round trip to a shared store
+        instead of one per send.
+        """
+        now = self._now(now)
+
+        def step(tat):
+            waits = []
+            for _ in range(count):
+                new_tat, wait = self._advance(tat, now)
+                if max_wait is not None and wait > max_wait:
+                    break
+                tat = new_tat
+                waits.append(wait)
+            return tat, waits
+
+        return self.store.update(self._key(key), step) if count > 0 else []
+
+    def try_acquire_each(self, keys, now=None):
+        """try_acquire for each key of a list (a key may repeat), in order, in one
+        store update when the store has ``update_many``. Returns one number per
+        key: 0.0 when its slot was taken, else the seconds until one is free
+        (what delay would say); nothing is reserved for those.
+        """
+        now = self._now(now)
+        store_keys = [self._key(key) for key in keys]
+
+        def step(states):
+            states, waits = dict(states), []
+            for key in store_keys:
+                new_tat, wait = self._advance(states[key], now)
+                waits.append(wait)
+                if wait <= 0:
+                    states[key] = new_tat
+            return states, waits
+
+        unique = sorted(set(store_keys))  # one lock order for every worker: no deadlock
+        if not unique:
+            return []
+        if hasattr(self.store, "update_many"):
+            return self.store.update_many(unique, step)
+        return [0.0 if self.try_acquire(key, now) else self.delay(key, now) for key in keys]
 
     def try_acquire(self, key, now=None):
         """Take a slot only if one is free now; True if taken."""

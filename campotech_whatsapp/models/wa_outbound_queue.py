@@ -1,4 +1,5 @@
 import logging
+import math
 import threading
 import time
 from datetime import timedelta
@@ -30,9 +31,24 @@ RECEIPT_TYPES = ("mark_read",)
 # How long one cron run keeps sending before it hands over (and is called
 # again at once by _notify_progress while work remains).
 CRON_TIME_BUDGET = 240
-# Longest sleep for a throughput slot; more means many workers are
-# competing for one account's rate, and the item is better rescheduled.
+# Longest wait for a throughput slot; beyond it other workers hold the
+# account's next seconds, and the rest of a batch is left for a later claim.
 MAX_SLOT_WAIT = 2.0
+# A batch is about this much of the account's cap in sends (between MIN_BATCH
+# and MAX_BATCH items): its pacing costs a few statements instead of four per
+# send, and its throughput slots end before MAX_SLOT_WAIT even when two
+# workers reserve one after the other.
+BATCH_SECONDS = 0.5
+MIN_BATCH, MAX_BATCH = 5, 250
+# What one sender (one thread, its own database connection) keeps up with on
+# a small server, measured with bench.odoo_queue (README, Performance); a
+# higher cap gets more senders, at most MAX_SENDERS. The system parameter
+# campotech_whatsapp.queue_senders sets the number instead.
+SENDER_RATE = 250
+MAX_SENDERS = 4
+# A claim on an item in a batch lapses after this long even if the worker that
+# made it still runs (it is stuck); normally a batch is sent within a second.
+CLAIM_SECONDS = 60
 
 
 def _testing():
@@ -46,12 +62,16 @@ class WaOutboundQueue(models.Model):
     so a crash between the two loses nothing; a failed send stays here with
     Meta's error until it is retried or given up.
 
-    Lifecycle (as Community's sms.sms): ``_process_queue`` (the cron) →
-    ``_split_batch`` (claims due items one by one, ``FOR UPDATE SKIP
-    LOCKED``, paces them and commits each as ``processing``) → ``_send``
-    (one HTTP call, then the outcome is committed). A worker killed during
-    the HTTP call leaves exactly one item ``processing``; once its lease
-    (``QUEUE_LEASE_SECONDS``) has passed it is tried again.
+    Lifecycle: ``_process_queue`` (the cron) → ``_claim_batch`` (about half
+    a second of the cap's sends, claimed in one ``UPDATE … FOR UPDATE SKIP
+    LOCKED`` statement; they stay ``pending``) → ``_send_batch`` (window,
+    pair rate and throughput slots for the whole batch in a few statements,
+    then per item: ``processing`` committed, one HTTP call, the success
+    written in one statement and committed with the next item's start). A
+    worker killed during an HTTP call leaves exactly one item
+    ``processing``; once its lease (``QUEUE_LEASE_SECONDS``) has passed it
+    is tried again. Its other claimed items are due again at once: a claim
+    names the worker's database backend, gone with the worker.
     """
 
     _name = "wa.outbound.queue"
@@ -86,6 +106,11 @@ class WaOutboundQueue(models.Model):
     error_code = fields.Integer("Meta Error Code")
     error_message = fields.Text()
     wamid = fields.Char("WhatsApp Message ID", readonly=True)
+    claimed_pid = fields.Integer(
+        "Claimed by Backend", readonly=True,
+        help="The database backend of the worker whose batch holds this pending item; "
+             "the claim is void once that backend is gone.")
+    claimed_at = fields.Datetime(readonly=True)
 
     # --- Creation -----------------------------------------------------------
 
@@ -104,32 +129,68 @@ class WaOutboundQueue(models.Model):
 
     @api.model
     def _process_queue(self, time_budget=CRON_TIME_BUDGET, max_items=None):
-        """Send what is due, each item committed on its own; returns the count sent.
+        """Send what is due, batch after batch; returns the count sent.
 
-        Outside tests the run's transactions are READ COMMITTED: the claim's
-        SKIP LOCKED and the pacing row see the other workers' latest commits
-        instead of failing with a serialization error on them (Odoo's
-        default, REPEATABLE READ, is restored at the end).
+        Above SENDER_RATE msg/s of cap, more senders share the work: threads
+        of this cron job, each with its own cursor (so its own claims and
+        commits) and all pacing through the same wa.pacing rows. Threads, not
+        more cron jobs: Odoo runs one job of a cron at a time, and a sender
+        spends most of its time waiting for Meta or PostgreSQL, not the CPU.
         """
         self._recover_stale()
+        size, senders = self._batch_plan()
+        if _testing():  # the test's uncommitted data is only in its own cursor
+            senders = 1
+        counts = [0] * senders
+
+        def sender(index):
+            try:
+                with self.env.registry.cursor() as cr:
+                    env = api.Environment(cr, self.env.uid, self.env.context)
+                    counts[index] = env[self._name]._drain(size, time_budget)
+            except Exception:  # pylint: disable=broad-except
+                # The other senders go on; its unsent claims lapse after CLAIM_SECONDS.
+                _logger.exception("WhatsApp queue: sender %s stopped", index)
+
+        threads = [threading.Thread(target=sender, args=(index,), daemon=True,
+                                    name="wa-queue-sender-%d" % index)
+                   for index in range(1, senders)]
+        for thread in threads:
+            thread.start()
+        try:
+            counts[0] = self._drain(size, time_budget, max_items)
+        finally:
+            for thread in threads:
+                thread.join()
+        count = sum(counts)
+        self._reschedule_cron(count)
+        return count
+
+    @api.model
+    def _drain(self, size, time_budget, max_items=None):
+        """One sender's loop: claim a batch, send it, until nothing is due or the
+        time is up. Its transactions are READ COMMITTED outside tests: the
+        claim's SKIP LOCKED and the pacing rows see the other senders' latest
+        commits instead of failing with a serialization error on them (Odoo's
+        default, REPEATABLE READ, is restored at the end)."""
         read_committed = not _testing()
         if read_committed:
+            cron_commit(self.env)
             self.env.cr.connection.set_session(isolation_level="READ COMMITTED")
         try:
-            started, count = time.monotonic(), 0
-            clients = {}
-            for item in self._split_batch():
-                item._send(clients)
-                cron_commit(self.env)
-                count += 1
+            started, count, clients = time.monotonic(), 0, {}
+            while True:
+                batch = self._claim_batch(min(max_items - count, size) if max_items else size)
+                if not batch:
+                    break
+                count += self._send_batch(batch, clients)
                 if time.monotonic() - started > time_budget or (max_items and count >= max_items):
                     break
-            self._reschedule_cron(count)
+            return count
         finally:
             if read_committed:
                 cron_commit(self.env)
                 self.env.cr.connection.set_session(isolation_level="REPEATABLE READ")
-        return count
 
     def _due_domain(self):
         return [("state", "=", "pending"), ("scheduled_at", "<=", fields.Datetime.now()),
@@ -167,6 +228,23 @@ class WaOutboundQueue(models.Model):
         cron_commit(self.env)
         return recovered
 
+    # An item is due when pending, its time has come, its account sends, and no
+    # live worker has it in a batch: claimed_pid is the PostgreSQL backend of the
+    # worker that claimed it, and a claim is void once that backend is gone (the
+    # worker died: its connection closed) or the claim is older than CLAIM_SECONDS.
+    _DUE_SQL = """
+            q.state = 'pending' AND q.scheduled_at <= %(now)s
+            AND a.active AND NOT COALESCE(a.queue_paused, FALSE)
+            AND (q.claimed_pid IS NULL
+                 OR q.claimed_at < (now() AT TIME ZONE 'UTC') - interval '%(claim)s seconds'
+                 OR NOT EXISTS (SELECT 1 FROM pg_stat_activity s
+                                 WHERE s.pid = q.claimed_pid
+                                   -- a newer backend with the same pid is not the claimer;
+                                   -- NULL: another role's session, taken as alive
+                                   AND (s.backend_start IS NULL
+                                        OR (s.backend_start AT TIME ZONE 'UTC') <= q.claimed_at)))
+    """
+
     @api.model
     def _claim_next(self):
         """Lock the next due item (priority, then age); None when nothing is due.
@@ -179,107 +257,250 @@ class WaOutboundQueue(models.Model):
             SELECT q.id
               FROM wa_outbound_queue q
               JOIN wa_account a ON a.id = q.account_id
-             WHERE q.state = 'pending' AND q.scheduled_at <= %s
-               AND a.active AND NOT COALESCE(a.queue_paused, FALSE)
+             WHERE %s
           ORDER BY q.priority DESC, q.scheduled_at, q.id
              LIMIT 1
                FOR UPDATE OF q SKIP LOCKED
-        """, [fields.Datetime.now()])
+        """ % self._DUE_SQL, {"now": fields.Datetime.now(), "claim": CLAIM_SECONDS})
         row = self.env.cr.fetchone()
         return self.browse(row[0]) if row else None
 
     @api.model
-    def _split_batch(self):
-        """Yield due items one at a time, each claimed, paced and committed
-        as ``processing`` before the HTTP call."""
-        while True:
-            item = self._claim_next()
-            if item is None:
-                return
-            item.invalidate_recordset()
-            wait = item._prepare_attempt()
-            cron_commit(self.env)  # releases the item's and the pacing rows' locks
-            if wait is None:
+    def _claim_batch(self, limit):
+        """Claim up to ``limit`` due items in one statement, in send order, with
+        what sending them needs (rows as dicts; no ORM reads per item).
+
+        The claim is committed by _send_batch together with the batch's pacing;
+        the items stay ``pending`` until each one's own attempt begins, so a
+        worker that dies leaves only its in-flight item ``processing``.
+        """
+        self.env.flush_all()  # raw SQL below: the ORM's pending writes first
+        self.env.cr.execute("""
+            WITH due AS (
+                SELECT q.id, c.last_inbound_at, c.wa_id AS conversation_wa_id,
+                       a.phone_number_id, a.throughput_mps
+                  FROM wa_outbound_queue q
+                  JOIN wa_account a ON a.id = q.account_id
+             LEFT JOIN wa_conversation c ON c.id = q.conversation_id
+                 WHERE %s
+              ORDER BY q.priority DESC, q.scheduled_at, q.id
+                 LIMIT %%(limit)s
+                   FOR UPDATE OF q SKIP LOCKED)
+            UPDATE wa_outbound_queue q
+               SET claimed_pid = pg_backend_pid(), claimed_at = now() AT TIME ZONE 'UTC'
+              FROM due
+             WHERE q.id = due.id
+         RETURNING q.id, q.account_id, q.conversation_id, q.message_id, q.phone, q.message_type,
+                   q.content, q.priority, q.scheduled_at, due.last_inbound_at,
+                   due.conversation_wa_id, due.phone_number_id, due.throughput_mps
+        """ % self._DUE_SQL, {"now": fields.Datetime.now(), "claim": CLAIM_SECONDS,
+                               "limit": max(1, limit)})
+        columns = [d[0] for d in self.env.cr.description]
+        rows = [dict(zip(columns, row)) for row in self.env.cr.fetchall()]
+        rows.sort(key=lambda r: (-r["priority"], r["scheduled_at"], r["id"]))
+        return rows
+
+    @api.model
+    def _batch_plan(self):
+        """(items per batch, senders): BATCH_SECONDS of the fastest sending
+        account's cap per batch, one sender per SENDER_RATE msg/s of it."""
+        self.env.cr.execute("SELECT max(throughput_mps) FROM wa_account "
+                            "WHERE active AND NOT COALESCE(queue_paused, FALSE)")
+        rate = min(max(self.env.cr.fetchone()[0] or C.DEFAULT_MPS, 1), C.MAX_MPS)
+        senders = int(self.env["ir.config_parameter"].sudo().get_param(
+            "campotech_whatsapp.queue_senders", 0)) or math.ceil(rate / SENDER_RATE)
+        return (max(MIN_BATCH, min(MAX_BATCH, int(rate * BATCH_SECONDS))),
+                max(1, min(MAX_SENDERS, senders)))
+
+    @api.model
+    def _release_claims(self):
+        """This worker's claims on items it did not send go back to the queue."""
+        self.env.cr.execute("UPDATE wa_outbound_queue SET claimed_pid = NULL "
+                            "WHERE claimed_pid = pg_backend_pid() AND state = 'pending'")
+
+    @api.model
+    def _pace_batch(self, rows):
+        """Window, pair rate and throughput for a claimed batch, in its transaction.
+
+        Returns the rows to send now, each with ``slot`` (a time.monotonic()
+        before which it must not go). The pacing rows take a handful of
+        statements for the whole batch (GCRA states: wa.pacing), and their
+        locks last until the caller's commit, which follows at once.
+        """
+        now = fields.Datetime.now()
+        pacing = self.env["wa.pacing"]
+        chats = [r for r in rows if r["message_type"] not in RECEIPT_TYPES]
+        closed = [r for r in chats if r["conversation_id"] and not window.can_send_freeform(
+            r["last_inbound_at"] or None, now, r["message_type"])]
+        for row in closed:
+            self.browse(row["id"])._hold(self.env["wa.conversation"]._window_hold_reason())
+        closed_ids = {r["id"] for r in closed}
+        chats = [r for r in chats if r["id"] not in closed_ids]
+        waits = pacing._pair().try_acquire_each(
+            [PairPacer.pair_key(r["phone_number_id"], r["phone"]) for r in chats])
+        later = {}
+        for row, wait in zip(chats, waits):
+            if wait > 0:  # that customer's pair rate: others' messages keep flowing
+                later[row["id"]] = now + timedelta(seconds=max(1.0, wait))
+        ready = [r for r in rows if r["id"] not in closed_ids and r["id"] not in later]
+        by_account = {}
+        for row in ready:
+            by_account.setdefault(row["account_id"], []).append(row)
+        clock = time.monotonic()
+        for account_rows in by_account.values():
+            account = self.env["wa.account"].browse(account_rows[0]["account_id"])
+            bucket = pacing._throughput(account)
+            # Slots up to MAX_SLOT_WAIT ahead; the rest of the batch is released
+            # unpaced (due again for the next claim), so no slot goes unused.
+            slots = bucket.reserve_many(account_rows[0]["phone_number_id"], len(account_rows),
+                                        max_wait=MAX_SLOT_WAIT)
+            for row, wait in zip(account_rows, slots):
+                row["slot"] = clock + wait
+            for row in account_rows[len(slots):]:
+                row["unpaced"] = True
+        for item_id, at in later.items():
+            self.env.cr.execute("UPDATE wa_outbound_queue SET scheduled_at = %s, "
+                                "claimed_pid = NULL WHERE id = %s", [at, item_id])
+        return [r for r in ready if r["id"] not in later and "slot" in r]
+
+    @api.model
+    def _send_batch(self, rows, clients):
+        """Pace a claimed batch, then send its items one by one; returns the count sent.
+
+        Each attempt is committed as ``processing`` before its HTTP call, in
+        the same transaction as the previous item's success: one commit per
+        message, and at most one item whose outcome a crash could lose (it is
+        sent again after its lease). Failures take the ORM path (_attempt_failed):
+        they are rare and each has its own consequences.
+        """
+        ready = self._pace_batch(rows)
+        cron_commit(self.env)  # the claims and the pacing, visible to every worker
+        if not ready and any(r.get("unpaced") for r in rows):
+            # Other workers hold the account's next seconds: let them pass
+            # instead of claiming the same items again at once.
+            self._release_claims()
+            cron_commit(self.env)
+            time.sleep(BATCH_SECONDS)
+            return 0
+        sent, done, renamed = 0, [], []
+        success = None  # the last send's success, written with the next item's start
+        for row in ready:
+            now = fields.Datetime.now()
+            claimed = self._start_attempt(row["id"], now, success)
+            success = None
+            cron_commit(self.env)  # with the previous success: the item is in flight
+            if not claimed:  # our claim lapsed and another worker took it
                 continue
+            # Its slot, after the commit: were the worker to die in this short
+            # sleep, the item would go once after its lease, never twice.
+            wait = row["slot"] - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            yield item
+            try:
+                result = self._attempt(row, clients)
+            except Exception as error:  # pylint: disable=broad-except
+                # Meta's errors are classified; anything else (no token, a file
+                # gone, a bug) fails this item only, with its reason shown.
+                if not isinstance(error, (CloudApiError, UserError, ValueError)):
+                    _logger.exception("WhatsApp queue item %s: unexpected error", row["id"])
+                item = self.browse(row["id"])
+                item.invalidate_recordset()
+                item.message_id.invalidate_recordset()
+                item._attempt_failed(error)
+                self.env.flush_all()
+                if self.env["wa.account"].browse(row["account_id"]).queue_paused:
+                    break  # error 190: nothing more goes until the token is fixed
+                continue
+            success = {"done_id": row["id"], "wamid": result.wamid if result else None,
+                       "done_at": now}
+            sent += 1
+            if row["message_id"]:
+                done.append(row["message_id"])
+            if result and result.wa_id and row["conversation_id"] \
+                    and result.wa_id != row["conversation_wa_id"]:
+                renamed.append((row["conversation_id"], result.wa_id))
+        if success:
+            self._start_attempt(None, None, success)
+        self._release_claims()
+        self.browse([r["id"] for r in rows]).invalidate_recordset()
+        messages = self.env["wa.message"].browse(done)
+        messages.invalidate_recordset()
+        # The chat screens learn the new states once per batch (one bus event per message).
+        self.env["wa.bus"]._queue("status", messages)
+        # Meta's canonical ids (549… for a number sent as 54…): one read and, at
+        # the flush, one UPDATE per model for the batch.
+        # (wa_id is not tracked: no chatter values to compute on the partner)
+        conversations = self.env["wa.conversation"].with_context(tracking_disable=True).browse(
+            [c for c, _w in renamed])
+        for conversation, (_c, wa_id) in zip(conversations, renamed):
+            conversation._store_canonical_wa_id(wa_id)
+        cron_commit(self.env)
+        return sent
 
-    def _prepare_attempt(self):
-        """Check the window and pacing, then mark the item processing.
-
-        Returns the seconds to wait for the throughput slot, or None when the
-        item is not to be sent now (held, or rescheduled for its customer).
-        """
-        self.ensure_one()
-        now = fields.Datetime.now()
-        if self.message_type not in RECEIPT_TYPES and self.conversation_id and \
-                not window.can_send_freeform(self.conversation_id.last_inbound_at or None, now,
-                                             self.message_type):
-            self._hold(self.env["wa.conversation"]._window_hold_reason())
+    def _attempt(self, row, clients):
+        """The HTTP call for one claimed row; returns Meta's SendResult (None for receipts)."""
+        client = self._client_for(clients, row["account_id"])
+        content = row["content"]
+        if row["message_type"] == "mark_read":
+            client.mark_read(content["message_id"], typing=bool(content.get("typing_indicator")))
             return None
-        pacing = self.env["wa.pacing"]
-        if self.message_type not in RECEIPT_TYPES:
-            pair = pacing._pair()
-            key = PairPacer.pair_key(self.account_id.phone_number_id, self.phone)
-            if not pair.try_acquire(key):
-                # Other customers' messages keep flowing meanwhile.
-                self.write({"scheduled_at": now + timedelta(seconds=max(1.0, pair.delay(key)))})
-                return None
-        wait = pacing._throughput(self.account_id).reserve(self.account_id.phone_number_id)
-        if wait > MAX_SLOT_WAIT:
-            self.write({"scheduled_at": now + timedelta(seconds=wait)})
-            return None
-        self.write({"state": "processing", "processing_since": now, "last_attempt_at": now,
-                    "attempts": self.attempts + 1})
-        return wait
+        if not builders.has_media_to_upload(content):
+            return client.send(content)
+        account = self.env["wa.account"].browse(row["account_id"])
+        with self.env.cr.savepoint():
+            payload = builders.resolve_media(
+                content, lambda attachment_id: self.env["wa.media.upload"]
+                ._media_id_for(account, attachment_id, client))
+            return client.send(payload)
 
-    def _client_for(self, clients):
-        account = self.account_id
+    # A send's success: the item done and its message sent with Meta's wamid.
+    _SUCCESS_SQL = """
+        done_item AS (
+            UPDATE wa_outbound_queue
+               SET state = 'done', processing_since = NULL, hold_reason = NULL,
+                   failure_type = NULL, error_code = 0, error_message = NULL, wamid = %(wamid)s,
+                   write_date = %(done_at)s, write_uid = %(uid)s
+             WHERE id = %(done_id)s
+         RETURNING message_id),
+        sent_message AS (
+            UPDATE wa_message m
+               SET wamid = %(wamid)s, error_code = 0, error_message = NULL,
+                   state = CASE WHEN m.state = 'pending' THEN 'sent' ELSE m.state END,
+                   state_date = CASE WHEN m.state = 'pending' THEN %(done_at)s ELSE m.state_date END,
+                   write_date = %(done_at)s, write_uid = %(uid)s
+              FROM done_item
+             WHERE m.id = done_item.message_id AND %(wamid)s IS NOT NULL
+         RETURNING m.id)"""
+    # An attempt begins: the claimed item processing (nothing if the claim lapsed).
+    _START_SQL = """
+        started AS (
+            UPDATE wa_outbound_queue
+               SET state = 'processing', processing_since = %(now)s, last_attempt_at = %(now)s,
+                   attempts = attempts + 1, claimed_pid = NULL,
+                   write_date = %(now)s, write_uid = %(uid)s
+             WHERE id = %(start_id)s AND state = 'pending' AND claimed_pid = pg_backend_pid()
+         RETURNING id)"""
+
+    @api.model
+    def _start_attempt(self, item_id, now, success=None):
+        """Mark item_id processing and record the previous send's ``success`` (a
+        dict: done_id, wamid, done_at), in one statement; True if item_id was
+        still ours to send. Either may be None."""
+        params = dict(success or {}, uid=self.env.uid, start_id=item_id, now=now)
+        parts = ([self._SUCCESS_SQL] if success else []) + ([self._START_SQL] if item_id else [])
+        if not parts:
+            return False
+        tail = "SELECT id FROM started" if item_id else "SELECT count(*) FROM sent_message"
+        self.env.cr.execute("WITH %s %s" % (",".join(parts), tail), params)
+        return bool(self.env.cr.fetchone()) if item_id else False
+
+    def _client_for(self, clients, account_id=None):
+        account = self.env["wa.account"].browse(account_id) if account_id else self.account_id
         if account.id not in clients:
             clients[account.id] = account.sudo()._client()
         return clients[account.id]
 
-    def _send(self, clients=None):
-        """One attempt at Meta for this (processing) item; records the outcome."""
-        self.ensure_one()
-        clients = {} if clients is None else clients
-        try:
-            with self.env.cr.savepoint():
-                client = self._client_for(clients)
-                if self.message_type == "mark_read":
-                    client.mark_read(self.content["message_id"],
-                                     typing=bool(self.content.get("typing_indicator")))
-                    result = None
-                else:
-                    payload = builders.resolve_media(
-                        self.content, lambda attachment_id: self.env["wa.media.upload"]
-                        ._media_id_for(self.account_id, attachment_id, client))
-                    result = client.send(payload)
-        except Exception as error:  # pylint: disable=broad-except
-            # Meta's errors are classified; anything else (no token, a file
-            # gone, a bug) fails this item only, with its reason shown.
-            if not isinstance(error, (CloudApiError, UserError, ValueError)):
-                _logger.exception("WhatsApp queue item %s: unexpected error", self.id)
-            self._attempt_failed(error)
-        else:
-            self._attempt_succeeded(result)
-
     # --- Outcomes -----------------------------------------------------------
-
-    def _attempt_succeeded(self, result):
-        now = fields.Datetime.now()
-        self.write({"state": "done", "processing_since": False, "hold_reason": False,
-                    "failure_type": False, "error_code": 0, "error_message": False,
-                    "wamid": result.wamid if result else False})
-        message = self.message_id
-        if message and result:
-            values = {"wamid": result.wamid, "error_code": 0, "error_message": False}
-            if message.state == "pending":
-                values.update(state="sent", state_date=now)
-            message.write(values)
-        if result and result.wa_id and self.conversation_id:
-            self.conversation_id._store_canonical_wa_id(result.wa_id)
 
     def _attempt_failed(self, error):
         now = fields.Datetime.now()

@@ -29,6 +29,26 @@ class DatabaseBucketStore:
         self.cr.execute("UPDATE wa_pacing SET tat = %s WHERE key = %s", [new_state, key])
         return result
 
+    def update_many(self, keys, fn):
+        """update() for a batch: two statements for all the keys (given sorted, so
+        every worker locks rows in one order and none waits for another in a cycle)."""
+        keys = list(keys)
+        self.cr.execute("""
+            INSERT INTO wa_pacing (key, tat) SELECT unnest(%s::varchar[]), NULL
+            ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key
+            RETURNING key, tat
+        """, [keys])
+        states = dict(self.cr.fetchall())
+        new_states, result = fn(states)
+        changed = [(key, tat) for key, tat in new_states.items() if tat != states.get(key)]
+        if changed:
+            self.cr.execute("""
+                UPDATE wa_pacing p SET tat = v.tat
+                  FROM (SELECT unnest(%s::varchar[]) AS key, unnest(%s::float8[]) AS tat) v
+                 WHERE p.key = v.key
+            """, [[key for key, _tat in changed], [tat for _key, tat in changed]])
+        return result
+
 
 class WaPacing(models.Model):
     """Pacing states (GCRA theoretical arrival times) shared by all workers.

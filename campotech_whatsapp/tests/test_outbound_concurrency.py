@@ -108,6 +108,26 @@ class TestOutboundConcurrency(TransactionCase):
             cr1.rollback()  # the first worker gives up: its item is free again
             self.assertEqual(queues[3]._claim_next().id, expected[0])
 
+    def test_a_claimed_batch_stays_with_its_worker_until_its_backend_is_gone(self):
+        message_ids = self.send([(0, "uno"), (1, "dos")])
+        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            first = api.Environment(cr1, SUPERUSER_ID, {})["wa.outbound.queue"]
+            second = api.Environment(cr2, SUPERUSER_ID, {})["wa.outbound.queue"]
+            claimed = first._claim_batch(10)
+            cr1.commit()  # pylint: disable=invalid-commit
+            self.assertEqual([row["id"] for row in claimed], self.items(cr2, message_ids).ids)
+            self.assertEqual(set(self.items(cr2, message_ids).mapped("state")), {"pending"},
+                             "claimed items stay pending until their own attempt")
+            self.assertFalse(second._claim_batch(10), "the first worker's backend is alive")
+            self.assertIsNone(second._claim_next())
+            # That backend gone (its pid now no backend's), the items are due again at once.
+            cr1.execute("UPDATE wa_outbound_queue SET claimed_pid = 2147483647 WHERE id IN %s",
+                        [tuple(row["id"] for row in claimed)])
+            cr1.commit()  # pylint: disable=invalid-commit
+            cr2.rollback()  # a fresh snapshot for the second worker
+            self.assertEqual(len(second._claim_batch(10)), 2)
+            cr2.rollback()
+
     def test_two_processes_draining_one_queue_send_each_item_once(self):
         message_ids = self.send([(i % 2, "mensaje %s" % i) for i in range(10)])  # within the pair burst
         workers = [self._worker() for _ in range(2)]
