@@ -129,6 +129,13 @@ class WaConversation(models.Model):
             "customer_key", "wa_user_id", phone.contact_key(wa_id, user_id), user_id)
         conversation = (self.search(base + [("status", "in", ("open", "spam"))], limit=1)
                         or self.search(base + [("status", "=", "closed")], limit=1))
+        return self._open_for_inbound(conversation, account, wa_id, user_id, name)
+
+    @api.model
+    def _open_for_inbound(self, conversation, account, wa_id, user_id, name):
+        """The customer's conversation (found, or empty when there is none)
+        ready for an inbound message: reopened if closed, created with its
+        partner if missing, the sender's user id, name and wa_id kept."""
         if conversation.status == "closed":
             conversation.status = "open"
         if not conversation:
@@ -980,20 +987,7 @@ class InboundBatch:
 
     def _open(self, conversation, account, wa_id, user_id, name):
         """_for_inbound once the conversation is known (or known to be missing)."""
-        if conversation.status == "closed":
-            conversation.status = "open"
-        if not conversation:
-            partner = self.env["res.partner"]._wa_find_or_create(account, wa_id, user_id, name)
-            conversation = self.Conversation.create(
-                self.Conversation._new_customer_values(account, partner, wa_id, user_id, name))
-        updates = {}
-        if user_id and conversation.wa_user_id != user_id:
-            updates["wa_user_id"] = user_id
-        if name and conversation.customer_name != name:
-            updates["customer_name"] = name
-        if updates:
-            conversation.write(updates)
-        conversation._store_canonical_wa_id(wa_id)
+        conversation = self.Conversation._open_for_inbound(conversation, account, wa_id, user_id, name)
         self._index(conversation)
         return conversation
 

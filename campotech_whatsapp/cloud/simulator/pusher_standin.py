@@ -26,8 +26,10 @@ import logging
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
+
+from .loopback import LoopbackServer
 
 _logger = logging.getLogger(__name__)
 
@@ -52,44 +54,27 @@ def sign(secret, method, path, params):
                     hashlib.sha256).hexdigest()
 
 
-class PusherStandIn:
+class PusherStandIn(LoopbackServer):
     """Pusher's HTTP API on 127.0.0.1: ``apps`` maps app id -> (key, secret)."""
+
+    OWNER_ATTR = "standin"
+    THREAD_NAME = "pusher-standin"
+
+    def _handler_class(self):
+        return _Handler
 
     def __init__(self, apps, host="127.0.0.1", port=0, clock=time.time):
         self.apps = {str(app_id): tuple(credentials) for app_id, credentials in apps.items()}
         self.host, self._port = host, port
         self.clock = clock
         self._lock = threading.Lock()
-        self._server = None
-        self._thread = None
         self._release = threading.Event()
         self.reset()
 
     # --- lifecycle -------------------------------------------------------------
-    def start(self):
-        if self._server is None:
-            self._server = ThreadingHTTPServer((self.host, self._port), _Handler)
-            self._server.daemon_threads = True
-            self._server.standin = self
-            self._thread = threading.Thread(target=self._server.serve_forever,
-                                            kwargs={"poll_interval": 0.05},
-                                            name="pusher-standin", daemon=True)
-            self._thread.start()
-        return self
-
     def stop(self):
         self._release.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
+        self._shutdown()
 
     @property
     def port(self):

@@ -8,12 +8,13 @@ everything it saw. The demo and the tests use it as the "business side".
 import dataclasses
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 from .. import constants as C
 from ..events import WebhookPayloadError, parse_webhook
 from ..webhook import SignatureError, check_signature, verify_challenge
+from .loopback import LoopbackServer
 
 
 @dataclasses.dataclass
@@ -27,8 +28,14 @@ class Received:
     error: str | None = None
 
 
-class WebhookReceiver:
+class WebhookReceiver(LoopbackServer):
     """Collects signed webhooks; ``fail_next`` makes it answer errors for retry tests."""
+
+    OWNER_ATTR = "receiver"
+    THREAD_NAME = "sim-receiver"
+
+    def _handler_class(self):
+        return _Handler
 
     def __init__(self, app_secret, verify_token=None, host="127.0.0.1", port=0,
                  path="/whatsapp/webhook"):
@@ -38,33 +45,8 @@ class WebhookReceiver:
         self.received = []
         self._failures = []
         self._cond = threading.Condition()
-        self._server = None
-        self._thread = None
 
     # --- lifecycle -------------------------------------------------------------
-    def start(self):
-        self._server = ThreadingHTTPServer((self.host, self._port), _Handler)
-        self._server.daemon_threads = True
-        self._server.receiver = self
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="sim-receiver", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
     @property
     def url(self):
         return "http://%s:%d%s" % (self.host, self._server.server_address[1], self.path)

@@ -11,7 +11,7 @@ import logging
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -23,6 +23,7 @@ from .control import handle_control
 from .delivery import Deliverer
 from .graph import DROP, GraphApi, Reply
 from .inbound import build_message
+from .loopback import LoopbackServer
 from .state import SimClock, SimState, make_template
 
 _logger = logging.getLogger("campotech_whatsapp.simulator")
@@ -77,7 +78,7 @@ def _status_delays(value):
     return {s: (None if value.get(s) is None else float(value[s])) for s in _STATUS_ORDER}
 
 
-class Simulator:
+class Simulator(LoopbackServer):
     """A local Meta Cloud API: Graph endpoints, signed webhooks, control endpoints.
 
     ``clock`` is a callable giving epoch seconds (default ``time.time``); the
@@ -85,6 +86,12 @@ class Simulator:
     ``POST /_sim/clock`` move. Binds to loopback only unless
     ``allow_remote=True``.
     """
+
+    OWNER_ATTR = "simulator"
+    THREAD_NAME = "sim-http"
+
+    def _handler_class(self):
+        return _Handler
 
     def __init__(self, host="127.0.0.1", port=0, *, access_token=None, phone_number_id=None,
                  waba_id=None, app_id=None, app_secret=None, webhook_url=None, mps=None, clock=None,
@@ -129,24 +136,14 @@ class Simulator:
         """Listen in a background thread; return self."""
         if self._server is not None:
             return self
-        self._server = ThreadingHTTPServer((self.host, self._port), _Handler)
-        self._server.daemon_threads = True
-        self._server.simulator = self
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="sim-http", daemon=True)
-        self._thread.start()
+        self._serve()
         self.deliverer.start()
         return self
 
     def stop(self):
         """Stop serving and delivering; queued webhooks are dropped."""
         self.deliverer.stop()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = None
+        self._shutdown()
 
     def serve_forever(self):
         """Run in the foreground until interrupted (the CLI)."""
@@ -156,12 +153,6 @@ class Simulator:
                 self._thread.join(0.5)
         finally:
             self.stop()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     @property
     def port(self):
