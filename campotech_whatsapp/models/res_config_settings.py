@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 
 from ..cloud import broadcast
 from ..cloud import constants as C
+from .wa_account import SECRETS
 
 # Settings field -> wa.account field, for the current company's account.
 ACCOUNT_FIELDS = {
@@ -24,8 +25,6 @@ ACCOUNT_FIELDS = {
     "wa_pusher_ssl": "pusher_ssl",
     "wa_pusher_private": "pusher_private",
 }
-# Encrypted as typed, copied to the account by set_values.
-NEW_SECRETS = ("access_token", "app_secret", "pusher_secret")
 
 
 class ResConfigSettings(models.TransientModel):
@@ -104,9 +103,8 @@ class ResConfigSettings(models.TransientModel):
         for settings in self:
             account = settings.company_id.wa_account_id
             settings.wa_account_id = account
-            settings.wa_access_token_set = account.access_token_set
-            settings.wa_app_secret_set = account.app_secret_set
-            settings.wa_pusher_secret_set = account.pusher_secret_set
+            for secret in SECRETS:
+                settings["wa_%s_set" % secret] = account[secret + "_set"]
             settings.wa_pusher_available = broadcast.available()
             settings.wa_webhook_url = account.webhook_url or self.env["wa.account"].new({}).webhook_url
 
@@ -146,7 +144,7 @@ class ResConfigSettings(models.TransientModel):
         result = super().set_values()
         account_values = {field: self[setting] for setting, field in ACCOUNT_FIELDS.items()
                           if self[setting] or field != "webhook_verify_token"}
-        for secret in NEW_SECRETS:
+        for secret in SECRETS:
             if self["wa_%s_encrypted" % secret]:  # already ciphertext: copied as is
                 account_values[secret + "_encrypted"] = self["wa_%s_encrypted" % secret]
         account = self.company_id.wa_account_id.sudo()
@@ -158,7 +156,7 @@ class ResConfigSettings(models.TransientModel):
             account_values["company_id"] = self.company_id.id
             self.env["wa.account"].sudo().create(account_values)
         # The ciphertext is not needed here any more.
-        self.write({"wa_%s_encrypted" % secret: False for secret in NEW_SECRETS})
+        self.write({"wa_%s_encrypted" % secret: False for secret in SECRETS})
         return result
 
     def _wa_account_or_error(self):

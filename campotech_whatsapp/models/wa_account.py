@@ -26,6 +26,11 @@ ROUTE_FIELDS = frozenset({"active", "company_id", "phone_number_id", "waba_id",
                           "app_secret_encrypted"})
 
 
+# Every secret an account keeps: "<name>_encrypted" holds its Fernet
+# ciphertext, "<name>" the form's mask, "<name>_set" whether one is stored.
+SECRETS = ("access_token", "app_secret", "pusher_secret")
+
+
 class WaAccount(models.Model):
     _name = "wa.account"
     # Activities tell the managers when sending stops (token, permission).
@@ -97,7 +102,7 @@ class WaAccount(models.Model):
     pusher_secret = fields.Char(
         compute="_compute_pusher_secret_mask", inverse="_inverse_pusher_secret",
         groups="base.group_system", help="Pusher app secret; stored encrypted.")
-    pusher_secret_set = fields.Boolean("Pusher Secret Stored", compute="_compute_pusher_secret_set")
+    pusher_secret_set = fields.Boolean("Pusher Secret Stored", compute="_compute_secrets_set")
 
     conversation_ids = fields.One2many("wa.conversation", "account_id")
     queue_paused = fields.Boolean(
@@ -138,12 +143,12 @@ class WaAccount(models.Model):
         for account in self:
             account.webhook_url = "%s/whatsapp/webhook" % base_url.rstrip("/")
 
-    @api.depends("access_token_encrypted", "app_secret_encrypted")
+    @api.depends(*(name + "_encrypted" for name in SECRETS))
     def _compute_secrets_set(self):
         for account in self:
             stored = account.sudo()
-            account.access_token_set = bool(stored.access_token_encrypted)
-            account.app_secret_set = bool(stored.app_secret_encrypted)
+            for name in SECRETS:
+                account[name + "_set"] = bool(stored[name + "_encrypted"])
 
     @api.depends("access_token_encrypted", "app_secret_encrypted")
     def _compute_secret_masks(self):
@@ -157,11 +162,6 @@ class WaAccount(models.Model):
     def _compute_pusher_secret_mask(self):
         for account in self:
             account.pusher_secret = SECRET_MASK if account.sudo().pusher_secret_encrypted else False
-
-    @api.depends("pusher_secret_encrypted")
-    def _compute_pusher_secret_set(self):
-        for account in self:
-            account.pusher_secret_set = bool(account.sudo().pusher_secret_encrypted)
 
     def _inverse_pusher_secret(self):
         self._store_secret("pusher_secret")
@@ -222,7 +222,7 @@ class WaAccount(models.Model):
         cipher = self._cipher()
         accounts = self.sudo().with_context(active_test=False).search([])
         for account in accounts:
-            for name in ("access_token_encrypted", "app_secret_encrypted", "pusher_secret_encrypted"):
+            for name in (secret + "_encrypted" for secret in SECRETS):
                 if account[name]:
                     try:
                         account[name] = cipher.rotate(account[name])
