@@ -358,3 +358,14 @@ def test_try_acquire_each_works_on_a_store_without_update_many():
     waits = pair.try_acquire_each(["549111"] * (C.PAIR_BURST + 1))
     assert waits[:-1] == [0.0] * C.PAIR_BURST and waits[-1] > 0
     assert pair.try_acquire_each([]) == []
+
+
+def test_batch_plan_sizes_batches_by_half_a_second_of_the_cap_and_adds_senders_above_250():
+    from campotech_whatsapp.cloud.throttle import batch_plan
+    assert batch_plan(80) == (40, 1)
+    assert batch_plan(1000) == (250, 4)
+    assert batch_plan(300) == (150, 2)
+    assert batch_plan(1) == (5, 1), "never fewer than MIN_BATCH items"
+    assert batch_plan(None) == (5, 1)
+    assert batch_plan(80, "3") == (40, 3), "the administrator's number of senders (a system parameter's text)"
+    assert batch_plan(1000, 9) == (250, 4), "at most MAX_SENDERS"

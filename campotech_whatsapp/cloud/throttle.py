@@ -237,3 +237,25 @@ def _check_rate(rate):
         raise ValueError("rate must be a number of messages per second, above 0 and at "
                          "most %s; got %r" % (C.MAX_MPS, rate))
     return float(rate)
+
+
+# How the outbound queue splits its work (wa.outbound.queue): a batch is about
+# BATCH_SECONDS of the cap in sends, between MIN_BATCH and MAX_BATCH items, so
+# its pacing costs a few statements instead of several per send and its slots
+# end within a couple of seconds even when two workers reserve one after the
+# other. One sender (one thread and database connection) keeps up with about
+# SENDER_RATE msg/s on a small server (bench.odoo_queue); a higher cap gets
+# more senders, at most MAX_SENDERS.
+BATCH_SECONDS = 0.5
+MIN_BATCH, MAX_BATCH = 5, 250
+SENDER_RATE = 250
+MAX_SENDERS = 4
+
+
+def batch_plan(rate, senders=0):
+    """(items per batch, senders) for draining at ``rate`` msg/s; ``senders``
+    > 0 is an administrator's choice, kept within 1..MAX_SENDERS."""
+    rate = max(float(rate or 0), 1.0)
+    senders = int(senders or 0) or math.ceil(rate / SENDER_RATE)
+    return (max(MIN_BATCH, min(MAX_BATCH, int(rate * BATCH_SECONDS))),
+            max(1, min(MAX_SENDERS, senders)))

@@ -1,5 +1,4 @@
 import logging
-import math
 import threading
 import time
 from datetime import timedelta
@@ -7,7 +6,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..cloud import builders, constants as C, window
+from ..cloud import builders, constants as C, throttle, window
 from ..cloud.errors import CloudApiError, failure_type
 from ..cloud.retry import RetryPolicy
 from ..cloud.throttle import PairPacer
@@ -34,18 +33,6 @@ CRON_TIME_BUDGET = 240
 # Longest wait for a throughput slot; beyond it other workers hold the
 # account's next seconds, and the rest of a batch is left for a later claim.
 MAX_SLOT_WAIT = 2.0
-# A batch is about this much of the account's cap in sends (between MIN_BATCH
-# and MAX_BATCH items): its pacing costs a few statements instead of four per
-# send, and its throughput slots end before MAX_SLOT_WAIT even when two
-# workers reserve one after the other.
-BATCH_SECONDS = 0.5
-MIN_BATCH, MAX_BATCH = 5, 250
-# What one sender (one thread, its own database connection) keeps up with on
-# a small server, measured with bench.odoo_queue (README, Performance); a
-# higher cap gets more senders, at most MAX_SENDERS. The system parameter
-# campotech_whatsapp.queue_senders sets the number instead.
-SENDER_RATE = 250
-MAX_SENDERS = 4
 # A claim on an item in a batch lapses after this long even if the worker that
 # made it still runs (it is stuck); normally a batch is sent within a second.
 CLAIM_SECONDS = 60
@@ -131,7 +118,7 @@ class WaOutboundQueue(models.Model):
     def _process_queue(self, time_budget=CRON_TIME_BUDGET, max_items=None):
         """Send what is due, batch after batch; returns the count sent.
 
-        Above SENDER_RATE msg/s of cap, more senders share the work: threads
+        Above throttle.SENDER_RATE msg/s of cap, more senders share the work: threads
         of this cron job, each with its own cursor (so its own claims and
         commits) and all pacing through the same wa.pacing rows. Threads, not
         more cron jobs: Odoo runs one job of a cron at a time, and a sender
@@ -302,15 +289,13 @@ class WaOutboundQueue(models.Model):
 
     @api.model
     def _batch_plan(self):
-        """(items per batch, senders): BATCH_SECONDS of the fastest sending
-        account's cap per batch, one sender per SENDER_RATE msg/s of it."""
+        """(items per batch, senders) for the fastest sending account's cap
+        (cloud.throttle.batch_plan)."""
         self.env.cr.execute("SELECT max(throughput_mps) FROM wa_account "
                             "WHERE active AND NOT COALESCE(queue_paused, FALSE)")
-        rate = min(max(self.env.cr.fetchone()[0] or C.DEFAULT_MPS, 1), C.MAX_MPS)
-        senders = int(self.env["ir.config_parameter"].sudo().get_param(
-            "campotech_whatsapp.queue_senders", 0)) or math.ceil(rate / SENDER_RATE)
-        return (max(MIN_BATCH, min(MAX_BATCH, int(rate * BATCH_SECONDS))),
-                max(1, min(MAX_SENDERS, senders)))
+        rate = min(self.env.cr.fetchone()[0] or C.DEFAULT_MPS, C.MAX_MPS)
+        return throttle.batch_plan(rate, self.env["ir.config_parameter"].sudo().get_param(
+            "campotech_whatsapp.queue_senders", 0))
 
     @api.model
     def _release_claims(self):
@@ -380,7 +365,7 @@ class WaOutboundQueue(models.Model):
             # instead of claiming the same items again at once.
             self._release_claims()
             cron_commit(self.env)
-            time.sleep(BATCH_SECONDS)
+            time.sleep(throttle.BATCH_SECONDS)
             return 0
         sent, done, renamed = 0, [], []
         success = None  # the last send's success, written with the next item's start
