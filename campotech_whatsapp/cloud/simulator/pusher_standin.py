@@ -29,13 +29,12 @@ import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
+from ..broadcast import MAX_BATCH, MAX_DATA_BYTES  # Pusher's limits, as the stand-in enforces them
 from .loopback import LoopbackServer
 
 _logger = logging.getLogger(__name__)
 
 TIMESTAMP_WINDOW = 600
-MAX_BATCH = 10
-MAX_DATA_BYTES = 10240
 CHANNEL_RE = re.compile(r"\A[-a-zA-Z0-9_=@,.;]{1,200}\Z")
 _PATH_RE = re.compile(r"\A/apps/(?P<app_id>[^/]+)/(?P<endpoint>events|batch_events)\Z")
 AUTH_PARAMS = ("auth_key", "auth_timestamp", "auth_version", "auth_signature")
