@@ -369,7 +369,15 @@ class WaOutboundQueue(models.Model):
             return 0
         sent, done, renamed = 0, [], []
         success = None  # the last send's success, written with the next item's start
+        # Customers whose earlier message in this batch is waiting for a retry:
+        # their later ones (moved behind it by _keep_customer_order) must not be
+        # tried in this batch, or each would take its own jittered retry time,
+        # or go at once if Meta is back, and overtake it.
+        waiting = set()
         for row in ready:
+            if (row["account_id"], row["phone"]) in waiting and \
+                    row["message_type"] not in RECEIPT_TYPES:
+                continue
             now = fields.Datetime.now()
             claimed = self._start_attempt(row["id"], now, success)
             success = None
@@ -393,6 +401,8 @@ class WaOutboundQueue(models.Model):
                 item.message_id.invalidate_recordset()
                 item._attempt_failed(error)
                 self.env.flush_all()
+                if item.state == "pending" and item.message_type not in RECEIPT_TYPES:
+                    waiting.add((row["account_id"], row["phone"]))
                 if self.env["wa.account"].browse(row["account_id"]).queue_paused:
                     break  # error 190: nothing more goes until the token is fixed
                 continue

@@ -83,6 +83,25 @@ class TestOutboundQueue(OutboundMixin, TransactionCase):
             self.assertEqual(len(self.sent()), 1, "sent exactly once: %s" % fault)
             self.assertEqual(message.state, "sent")
 
+    def test_a_retried_message_holds_back_its_customers_later_ones_in_the_same_batch(self):
+        # Meta fails the first send only: were the batch to go on with the same
+        # customer's next messages, they would arrive before the first one.
+        self.simulator.fault({"http_status": 503, "count": 1})
+        items = self.env["wa.outbound.queue"]
+        for n in range(3):
+            items |= self.env["wa.message"].browse(
+                self.conversation.send_text("mensaje %s" % n)).queue_item_ids
+        self.drain()
+        self.assertEqual(items.mapped("state"), ["pending"] * 3)
+        self.assertFalse(self.sent(), "nothing goes while the customer's first message waits")
+        # The pair rate spent its burst on the first batch: not what is tested here.
+        self.env.cr.execute("DELETE FROM wa_pacing WHERE key LIKE 'pair:%%'")
+        self.make_due(items)
+        self.drain()
+        self.assertEqual(items.mapped("state"), ["done"] * 3)
+        self.assertEqual([m["body"]["text"]["body"] for m in self.sent()],
+                         ["mensaje 0", "mensaje 1", "mensaje 2"])
+
     def test_retry_after_is_honoured(self):
         self.simulator.fault({"http_status": 429, "code": 130429, "retry_after": 900})
         item = self.env["wa.message"].browse(self.conversation.send_text("Hola")).queue_item_ids
